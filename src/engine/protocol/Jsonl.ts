@@ -1,0 +1,242 @@
+/**
+ * The JSONL codec: byte chunks ⇄ newline-delimited Airbyte messages, batch by batch.
+ * Framing handles lines split across chunks, CRLF and a maximum line size. Must not import
+ * anything outside `effect` and this folder.
+ */
+import { Cause, Data, Effect, Exit, Schema, Stream } from "effect"
+import * as Pull from "effect/Pull"
+import * as M from "./AirbyteMessage.ts"
+
+/** Default cap on one line: a record larger than this fails the read instead of exhausting memory. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+
+/** A line longer than the configured maximum. `stream` is sniffed from the start of the line when present. */
+export class LineTooLong extends Data.TaggedError("LineTooLong")<{
+  readonly lineNumber: number
+  readonly sizeBytes: number
+  readonly maxBytes: number
+  readonly stream: string | undefined
+}> {
+  override get message() {
+    const where = this.stream === undefined ? "" : ` of stream '${this.stream}'`
+    return `line ${this.lineNumber}${where} is at least ${this.sizeBytes} bytes, over the maximum of ${this.maxBytes} bytes; ` +
+      `raise maxLineBytes or make the source emit smaller records`
+  }
+}
+
+/** A line that is an Airbyte message by its `type` but whose payload breaks the protocol. */
+export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{
+  readonly lineNumber: number
+  readonly messageType: string
+  readonly detail: string
+  readonly excerpt: string
+}> {
+  override get message() {
+    return `line ${this.lineNumber}: invalid ${this.messageType} message: ${this.detail} (line starts: ${this.excerpt})`
+  }
+}
+
+const NEWLINE = 0x0a
+const CR = 0x0d
+const SNIFF_BYTES = 64 * 1024
+const utf8 = new TextDecoder("utf-8")
+
+const sniffStream = (bytes: Uint8Array): string | undefined => {
+  const head = utf8.decode(bytes.subarray(0, Math.min(bytes.length, SNIFF_BYTES)))
+  const match = /"stream"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(head)
+  return match?.[1]
+}
+
+/**
+ * A stateful splitter of byte chunks into lines. `push` appends complete lines to `out` and returns
+ * a LineTooLong when the pending line outgrows the maximum; `end` returns the final unterminated line.
+ */
+export const makeLineFramer = (maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) => {
+  let pending: Array<Uint8Array> = []
+  let pendingBytes = 0
+  let lineNumber = 0
+
+  const toLine = (bytes: Uint8Array): string => {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length
+    return utf8.decode(bytes.subarray(0, end))
+  }
+  const tooLong = (head: Uint8Array, size: number) =>
+    new LineTooLong({ lineNumber: lineNumber + 1, sizeBytes: size, maxBytes: maxLineBytes, stream: sniffStream(head) })
+  const takePending = (tail: Uint8Array): Uint8Array => {
+    if (pending.length === 0) return tail
+    pending.push(tail)
+    const joined = Buffer.concat(pending, pendingBytes + tail.length)
+    pending = []
+    pendingBytes = 0
+    return joined
+  }
+
+  return {
+    get lineNumber() {
+      return lineNumber
+    },
+    push(chunk: Uint8Array, out: Array<string>): LineTooLong | undefined {
+      let start = 0
+      for (;;) {
+        const nl = chunk.indexOf(NEWLINE, start)
+        if (nl === -1) break
+        const size = pendingBytes + (nl - start)
+        if (size > maxLineBytes + 1) return tooLong(takePending(chunk.subarray(start, nl)), size)
+        const line = toLine(takePending(chunk.subarray(start, nl)))
+        lineNumber++
+        out.push(line)
+        start = nl + 1
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start)
+        if (pendingBytes + rest.length > maxLineBytes + 1) {
+          return tooLong(pending[0] ?? rest, pendingBytes + rest.length)
+        }
+        // Copy: the producer may reuse its buffer.
+        pending.push(Uint8Array.prototype.slice.call(rest))
+        pendingBytes += rest.length
+      }
+      return undefined
+    },
+    end(out: Array<string>): void {
+      if (pendingBytes > 0) {
+        const line = toLine(takePending(new Uint8Array(0)))
+        lineNumber++
+        out.push(line)
+      }
+    }
+  }
+}
+
+/** The outcome of decoding one line. */
+export type DecodedLine =
+  | { readonly _tag: "Message"; readonly message: M.AirbyteMessage }
+  | { readonly _tag: "NotProtocol"; readonly line: string }
+  | { readonly _tag: "Invalid"; readonly error: InvalidMessage }
+
+const decoders: { readonly [K in M.AirbyteMessageType]: (u: unknown) => Exit.Exit<M.AirbyteMessage, Schema.SchemaError> } = {
+  RECORD: Schema.decodeUnknownExit(M.RecordEnvelope),
+  STATE: Schema.decodeUnknownExit(M.StateEnvelope),
+  LOG: Schema.decodeUnknownExit(M.LogEnvelope),
+  SPEC: Schema.decodeUnknownExit(M.SpecEnvelope),
+  CONNECTION_STATUS: Schema.decodeUnknownExit(M.ConnectionStatusEnvelope),
+  CATALOG: Schema.decodeUnknownExit(M.CatalogEnvelope),
+  TRACE: Schema.decodeUnknownExit(M.TraceEnvelope),
+  CONTROL: Schema.decodeUnknownExit(M.ControlEnvelope),
+  DESTINATION_CATALOG: Schema.decodeUnknownExit(M.DestinationCatalogEnvelope)
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * The hot-path check for RECORD: the same rules as `RecordEnvelope` for the required fields, without
+ * rebuilding the object (so unknown fields are kept as they are). Anything unusual goes to the Schema.
+ */
+const isPlainRecord = (u: Record<string, unknown>): u is M.RecordMessage => {
+  const r = u["record"]
+  return isObject(r) && typeof r["stream"] === "string" && isObject(r["data"]) && typeof r["emitted_at"] === "number" &&
+    (r["namespace"] === undefined || typeof r["namespace"] === "string") && r["meta"] === undefined &&
+    r["file_reference"] === undefined
+}
+
+const excerptOf = (line: string) => (line.length > 200 ? `${line.slice(0, 200)}…` : line)
+
+/** Decodes one line: a protocol message, a line that is not protocol at all, or an invalid message. */
+export const decodeLine = (line: string, lineNumber: number): DecodedLine => {
+  if (line.length === 0 || line.charCodeAt(0) !== 0x7b /* { */) return { _tag: "NotProtocol", line }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(line)
+  } catch {
+    return { _tag: "NotProtocol", line }
+  }
+  if (!isObject(parsed) || typeof parsed["type"] !== "string") return { _tag: "NotProtocol", line }
+  const type = parsed["type"]
+  if (type === "RECORD" && isPlainRecord(parsed)) return { _tag: "Message", message: parsed }
+  const decode = decoders[type as M.AirbyteMessageType] as typeof decoders[M.AirbyteMessageType] | undefined
+  if (decode === undefined) return { _tag: "NotProtocol", line }
+  const exit = decode(parsed)
+  if (Exit.isSuccess(exit)) return { _tag: "Message", message: exit.value }
+  const detail = Cause.squash(exit.cause)
+  return {
+    _tag: "Invalid",
+    error: new InvalidMessage({
+      lineNumber,
+      messageType: type,
+      detail: detail instanceof Error ? detail.message.replaceAll("\n", " ") : String(detail),
+      excerpt: excerptOf(line)
+    })
+  }
+}
+
+export interface DecodeOptions {
+  readonly maxLineBytes?: number | undefined
+  /** Called for lines that are not protocol messages (connectors print banners, debug output…). */
+  readonly onNotProtocol?: ((line: string, lineNumber: number) => void) | undefined
+}
+
+/**
+ * Byte chunks → Airbyte messages. One output chunk per input chunk (batches, not one effect per line).
+ * Fails with LineTooLong or InvalidMessage; lines that are not protocol go to `onNotProtocol`.
+ */
+export const decodeMessages = (options: DecodeOptions = {}) =>
+<E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<M.AirbyteMessage, E | LineTooLong | InvalidMessage, R> =>
+  Stream.transformPull(bytes, (pull) =>
+    Effect.sync(() => {
+      const framer = makeLineFramer(options.maxLineBytes)
+      const onNotProtocol = options.onNotProtocol
+      let ended = false
+      const toMessages = (lines: Array<string>, firstLine: number): Array<M.AirbyteMessage> | InvalidMessage => {
+        const out: Array<M.AirbyteMessage> = []
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i]!
+          const decoded = decodeLine(line, firstLine + i)
+          if (decoded._tag === "Message") out.push(decoded.message)
+          else if (decoded._tag === "Invalid") return decoded.error
+          else if (onNotProtocol !== undefined && line.trim().length > 0) onNotProtocol(line, firstLine + i)
+        }
+        return out
+      }
+      const emit = (lines: Array<string>, firstLine: number, next: () => typeof loop): typeof loop => {
+        const messages = toMessages(lines, firstLine)
+        if (messages instanceof InvalidMessage) return Effect.fail(messages)
+        return messages.length > 0 ? Effect.succeed(messages as unknown as readonly [M.AirbyteMessage]) : next()
+      }
+      const loop: Pull.Pull<readonly [M.AirbyteMessage, ...Array<M.AirbyteMessage>], E | LineTooLong | InvalidMessage> = Effect
+        .suspend(() => {
+          if (ended) return Cause.done()
+          return pull.pipe(
+            Pull.catchDone(() => {
+              ended = true
+              return Effect.succeed<ReadonlyArray<Uint8Array>>([])
+            }),
+            Effect.flatMap((chunks) => {
+              const firstLine = framer.lineNumber + 1
+              const lines: Array<string> = []
+              if (ended) {
+                framer.end(lines)
+                return lines.length > 0 ? emit(lines, firstLine, () => Cause.done()) : Cause.done()
+              }
+              for (const chunk of chunks) {
+                const error = framer.push(chunk, lines)
+                if (error !== undefined) return Effect.fail(error)
+              }
+              return emit(lines, firstLine, () => loop)
+            })
+          )
+        })
+      return loop
+    }))
+
+const encoder = new TextEncoder()
+
+/** Serialises a batch of messages as one buffer of JSON lines. */
+export const encodeBatch = (messages: ReadonlyArray<unknown>): Uint8Array => {
+  let text = ""
+  for (const message of messages) text += JSON.stringify(message) + "\n"
+  return encoder.encode(text)
+}
+
+/** Airbyte messages → byte chunks, one buffer per batch. */
+export const encodeMessages = <E, R>(messages: Stream.Stream<M.AirbyteMessage, E, R>): Stream.Stream<Uint8Array, E, R> =>
+  Stream.mapArray(messages, (batch) => [encodeBatch(batch)] as const)
