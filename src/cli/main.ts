@@ -1,0 +1,40 @@
+/**
+ * The `sluice` command: dispatches sub-commands. The composition root of the CLI.
+ */
+import { Effect } from "effect"
+import { runConnector } from "../engine/kit/ConnectorMain.ts"
+import { builtinConnectorIds, findBuiltinConnector } from "../plugins/builtin.ts"
+
+const USAGE = `usage: sluice <command>
+
+commands:
+  connector <id> <spec|check|discover|read|write> [--config F] [--catalog F] [--state F]
+      run a built-in connector as an Airbyte-protocol process (ids: ${builtinConnectorIds().join(", ")})
+`
+
+const connectorCommand = async (args: ReadonlyArray<string>): Promise<number> => {
+  const [id, ...rest] = args
+  const connector = id === undefined ? undefined : findBuiltinConnector(id)
+  if (connector === undefined) {
+    process.stderr.write(`unknown connector '${id ?? ""}': built-in connectors are ${builtinConnectorIds().join(", ")}\n`)
+    return 2
+  }
+  return Effect.runPromise(runConnector(connector, rest, process))
+}
+
+export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const [command, ...rest] = argv
+  switch (command) {
+    case "connector":
+      return connectorCommand(rest)
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE)
+      return command === undefined ? 2 : 0
+    default:
+      process.stderr.write(`unknown command '${command}'\n${USAGE}`)
+      return 2
+  }
+}

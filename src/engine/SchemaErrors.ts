@@ -1,0 +1,56 @@
+/**
+ * Turns Schema decode failures into messages that name every bad path and what was found there,
+ * e.g. `count: expected a positive integer, got "ten"`. Imports only `effect`.
+ */
+import { Cause, Exit, Schema, SchemaIssue } from "effect"
+
+export interface PathIssue {
+  readonly path: string
+  readonly message: string
+}
+
+const showInput = (issue: SchemaIssue.Leaf): string => {
+  const base = SchemaIssue.defaultLeafHook(issue)
+  if (!SchemaIssue.hasInput(issue) || / got /.test(base) || issue._tag === "MissingKey") return base
+  const input = issue.input
+  const shown = input === undefined ? "undefined" : JSON.stringify(input)
+  return `${base}, got ${shown === undefined ? String(input) : shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}`
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook: showInput })
+
+const lowerFirst = (s: string) => (s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s)
+
+/** Joins a property path as `a.b[0].c`, prefixed with `prefix` when given. */
+export const formatPath = (path: ReadonlyArray<PropertyKey>, prefix = ""): string => {
+  let out = prefix
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`
+    else out += out.length === 0 ? String(key) : `.${String(key)}`
+  }
+  return out.length === 0 ? "(root)" : out
+}
+
+/** Every issue of a SchemaError as path + message. */
+export const issuesOf = (error: Schema.SchemaError, prefix = ""): ReadonlyArray<PathIssue> =>
+  formatter(error.issue).issues.map((issue) => ({
+    path: formatPath((issue.path ?? []).map((p) => (typeof p === "object" ? p.key : p)), prefix),
+    message: lowerFirst(issue.message)
+  }))
+
+/** One line per issue: `path: message`. */
+export const describe = (error: Schema.SchemaError, prefix = ""): string =>
+  issuesOf(error, prefix).map((i) => `${i.path}: ${i.message}`).join("\n")
+
+/**
+ * Decodes `input` reporting every error (not only the first); the failure is the described text.
+ */
+export const decodeAll = <S extends Schema.ConstraintDecoder<unknown>>(schema: S) => {
+  const decode = Schema.decodeUnknownExit(schema)
+  return (input: unknown, prefix = ""): Exit.Exit<S["Type"], string> => {
+    const exit = decode(input, { errors: "all" })
+    if (Exit.isSuccess(exit)) return Exit.succeed(exit.value)
+    const error = Cause.squash(exit.cause)
+    return Exit.fail(Schema.isSchemaError(error) ? describe(error, prefix) : String(error))
+  }
+}
