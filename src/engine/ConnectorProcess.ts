@@ -1,0 +1,192 @@
+/**
+ * One connector process: a private temp dir for its input files, the spawn (own process group,
+ * `WORKER_JOB_ID` / `WORKER_JOB_ATTEMPT` in its env), stderr captured as logs, the exit status,
+ * and termination when the scope closes (SIGTERM to the group, SIGKILL after a grace period).
+ * No SQL, HTTP or k8s here.
+ */
+import { Deferred, Duration, Effect, type Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type ConnectorCommand, ConnectorFailure, type ConnectorRole } from "./ConnectorFailure.ts"
+import type { IpcOptions } from "./IpcOptions.ts"
+
+/** How to run a connector: an argv, plus what it declares. */
+export interface ConnectorDefinition {
+  /** argv; the protocol command and flags are appended (`[...command, "read", "--config", f, …]`). */
+  readonly command: ReadonlyArray<string>
+  readonly ipc?: IpcOptions | undefined
+  /** Extra environment for the process (on top of the parent's). */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  readonly cwd?: string | undefined
+}
+
+export type LogLevel = "FATAL" | "ERROR" | "WARN" | "INFO" | "DEBUG" | "TRACE"
+
+export interface LogEntry {
+  readonly origin: ConnectorRole
+  /** stderr, a LOG message, or a stdout line that is not protocol. */
+  readonly channel: "stderr" | "log" | "stdout"
+  readonly level: LogLevel
+  readonly message: string
+  readonly timestamp: number
+}
+
+export interface ProcessOptions {
+  readonly role: ConnectorRole
+  readonly connector: ConnectorDefinition
+  readonly jobId?: string | undefined
+  readonly attempt?: number | undefined
+  /** Grace period between SIGTERM and SIGKILL. Default 10 s. */
+  readonly killGracePeriod?: Duration.Input | undefined
+  readonly onLog?: ((entry: LogEntry) => void) | undefined
+  /** Extra environment for this run (e.g. the data-channel variables). */
+  readonly env?: Readonly<Record<string, string>> | undefined
+}
+
+export interface ExitStatus {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+export interface RunningProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  readonly dir: string
+  /** Completes when the process has exited and its stdio is closed. */
+  readonly exit: Effect.Effect<ExitStatus>
+  /** The last lines of stderr, for failure messages. */
+  readonly stderrTail: () => string
+}
+
+const STDERR_TAIL_LINES = 40
+
+/** Writes each JSON input to `<dir>/<name>.json` with mode 0600 and returns the flags that name them. */
+const writeInputs = (dir: string, inputs: Readonly<Record<string, unknown>>) =>
+  Effect.promise(async () => {
+    const flags: Array<string> = []
+    for (const [name, value] of Object.entries(inputs)) {
+      if (value === undefined) continue
+      const path = join(dir, `${name}.json`)
+      await writeFile(path, JSON.stringify(value), { mode: 0o600 })
+      flags.push(`--${name}`, path)
+    }
+    return flags
+  })
+
+const killGroup = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Spawns `connector.command <command> [--config f] [--catalog f] [--state f]`. The process, its
+ * children and its temp dir are gone when the scope closes, whatever the outcome.
+ */
+export const spawnConnector = (
+  options: ProcessOptions,
+  command: ConnectorCommand,
+  inputs: Readonly<Record<string, unknown>>
+): Effect.Effect<RunningProcess, ConnectorFailure, Scope.Scope> =>
+  Effect.gen(function*() {
+    const [file, ...baseArgs] = options.connector.command
+    if (file === undefined) {
+      return yield* new ConnectorFailure({
+        origin: options.role,
+        command,
+        failureType: "config_error",
+        externalMessage: `the ${options.role} has an empty command`,
+        internalMessage: "connector command argv is empty",
+        fromTraceMessage: false
+      })
+    }
+    const dir = yield* Effect.acquireRelease(
+      Effect.promise(() => mkdtemp(join(tmpdir(), `sluice-${options.role}-`))),
+      (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+    )
+    const flags = yield* writeInputs(dir, inputs)
+    const exited = yield* Deferred.make<ExitStatus>()
+    const tail: Array<string> = []
+    const grace = Duration.fromInputUnsafe(options.killGracePeriod ?? "10 seconds")
+
+    const child = yield* Effect.acquireRelease(
+      Effect.callback<ChildProcess, ConnectorFailure>((resume) => {
+        const child = spawn(file, [...baseArgs, command, ...flags], {
+          cwd: options.connector.cwd,
+          detached: true,
+          stdio: ["pipe", "pipe", "pipe"],
+          env: {
+            ...process.env,
+            ...options.connector.env,
+            ...options.env,
+            ...(options.jobId === undefined ? {} : { WORKER_JOB_ID: options.jobId }),
+            ...(options.attempt === undefined ? {} : { WORKER_JOB_ATTEMPT: String(options.attempt) })
+          }
+        })
+        child.once("spawn", () => resume(Effect.succeed(child)))
+        child.once("error", (error: NodeJS.ErrnoException) => {
+          resume(Effect.fail(
+            new ConnectorFailure({
+              origin: options.role,
+              command,
+              failureType: "config_error",
+              externalMessage: error.code === "ENOENT"
+                ? `cannot start the ${options.role}: command not found: ${file}`
+                : `cannot start the ${options.role} (${file}): ${error.message}`,
+              internalMessage: `spawn ${file}: ${error.message}`,
+              fromTraceMessage: false
+            })
+          ))
+        })
+        child.once("close", (code, signal) => Deferred.doneUnsafe(exited, Effect.succeed({ code, signal })))
+      }),
+      (child) =>
+        Effect.gen(function*() {
+          const pid = child.pid!
+          if (child.exitCode === null && child.signalCode === null) {
+            killGroup(pid, "SIGTERM")
+            const done = yield* Deferred.await(exited).pipe(Effect.timeoutOption(grace))
+            if (done._tag === "None") killGroup(pid, "SIGKILL")
+            yield* Deferred.await(exited).pipe(Effect.timeoutOption("5 seconds"))
+          }
+          // Whatever the connector forked and left behind dies with it.
+          killGroup(pid, "SIGKILL")
+        })
+    )
+
+    child.stdin!.on("error", () => {
+      // EPIPE when the connector exits before reading all input: its exit status tells why.
+    })
+    let partial = ""
+    child.stderr!.setEncoding("utf8")
+    child.stderr!.on("data", (text: string) => {
+      const lines = (partial + text).split("\n")
+      partial = lines.pop() ?? ""
+      for (const raw of lines) {
+        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw
+        if (line.length === 0) continue
+        tail.push(line)
+        if (tail.length > STDERR_TAIL_LINES) tail.shift()
+        options.onLog?.({ origin: options.role, channel: "stderr", level: "INFO", message: line, timestamp: Date.now() })
+      }
+    })
+    child.stderr!.on("end", () => {
+      if (partial.length > 0) {
+        tail.push(partial)
+        options.onLog?.({ origin: options.role, channel: "stderr", level: "INFO", message: partial, timestamp: Date.now() })
+        partial = ""
+      }
+    })
+
+    return {
+      child,
+      pid: child.pid!,
+      dir,
+      exit: Deferred.await(exited),
+      stderrTail: () => tail.join("\n")
+    }
+  })
