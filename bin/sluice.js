@@ -9,5 +9,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
   )
   process.exit(1)
 }
+// Connectors start as many short processes: cache compiled code between runs.
+const { enableCompileCache } = await import("node:module")
+enableCompileCache?.()
 const { main } = await import("../src/cli/main.ts")
 process.exitCode = await main(process.argv.slice(2))

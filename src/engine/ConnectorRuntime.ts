@@ -4,7 +4,8 @@
  * and non-protocol lines go to the log callback; exit codes, signals, TRACE ERRORs, invalid output
  * and timeouts become ConnectorFailures. Interrupting the consumer terminates the process.
  */
-import { NodeSink, NodeStream } from "@effect/platform-node"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Duration, Effect, Exit, Fiber, Stream } from "effect"
 import * as Batch from "./Batch.ts"
 import { type ConnectorCommand, ConnectorFailure, fromErrorTrace } from "./ConnectorFailure.ts"

@@ -3,7 +3,8 @@
  * [--state F]`, decodes the files, runs the implementation and writes protocol messages to stdout
  * with backpressure. Failures become a TRACE ERROR and a non-zero exit code, as the protocol asks.
  */
-import { NodeSink, NodeStream } from "@effect/platform-node"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Cause, Data, Effect, Exit, Schema, Stream } from "effect"
 import { readFile } from "node:fs/promises"
 import { parseArgs } from "node:util"
