@@ -90,7 +90,7 @@ export const makeLineFramer = (maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) =>
       if (start < chunk.length) {
         const rest = chunk.subarray(start)
         if (pendingBytes + rest.length > maxLineBytes + 1) {
-          return tooLong(pending[0] ?? rest, pendingBytes + rest.length)
+          return tooLong(Buffer.concat([...pending, rest], Math.min(SNIFF_BYTES, pendingBytes + rest.length)), pendingBytes + rest.length)
         }
         // Copy: the producer may reuse its buffer.
         pending.push(Uint8Array.prototype.slice.call(rest))
@@ -153,7 +153,7 @@ export const decodeLine = (line: string, lineNumber: number): DecodedLine => {
   if (!isObject(parsed) || typeof parsed["type"] !== "string") return { _tag: "NotProtocol", line }
   const type = parsed["type"]
   if (type === "RECORD" && isPlainRecord(parsed)) return { _tag: "Message", message: parsed }
-  const decode = decoders[type as M.AirbyteMessageType] as typeof decoders[M.AirbyteMessageType] | undefined
+  const decode = Object.hasOwn(decoders, type) ? decoders[type as M.AirbyteMessageType] : undefined
   if (decode === undefined) return { _tag: "NotProtocol", line }
   const exit = decode(parsed)
   if (Exit.isSuccess(exit)) return { _tag: "Message", message: exit.value }
@@ -186,45 +186,52 @@ export const decodeMessages = (options: DecodeOptions = {}) =>
       const framer = makeLineFramer(options.maxLineBytes)
       const onNotProtocol = options.onNotProtocol
       let ended = false
-      const toMessages = (lines: Array<string>, firstLine: number): Array<M.AirbyteMessage> | InvalidMessage => {
+      // A failure found mid-batch is raised on the next pull, after the good messages before it.
+      let failure: LineTooLong | InvalidMessage | undefined
+      type Batch = readonly [M.AirbyteMessage, ...Array<M.AirbyteMessage>]
+      const decodeBatch = (lines: Array<string>, firstLine: number): Array<M.AirbyteMessage> => {
         const out: Array<M.AirbyteMessage> = []
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i]!
           const decoded = decodeLine(line, firstLine + i)
           if (decoded._tag === "Message") out.push(decoded.message)
-          else if (decoded._tag === "Invalid") return decoded.error
-          else if (onNotProtocol !== undefined && line.trim().length > 0) onNotProtocol(line, firstLine + i)
+          else if (decoded._tag === "Invalid") {
+            failure = decoded.error
+            break
+          } else if (onNotProtocol !== undefined && line.trim().length > 0) onNotProtocol(line, firstLine + i)
         }
         return out
       }
-      const emit = (lines: Array<string>, firstLine: number, next: () => typeof loop): typeof loop => {
-        const messages = toMessages(lines, firstLine)
-        if (messages instanceof InvalidMessage) return Effect.fail(messages)
-        return messages.length > 0 ? Effect.succeed(messages as unknown as readonly [M.AirbyteMessage]) : next()
+      const emit = (messages: Array<M.AirbyteMessage>, next: () => typeof loop): typeof loop => {
+        if (messages.length > 0) return Effect.succeed(messages as unknown as Batch)
+        return failure !== undefined ? Effect.fail(failure) : next()
       }
-      const loop: Pull.Pull<readonly [M.AirbyteMessage, ...Array<M.AirbyteMessage>], E | LineTooLong | InvalidMessage> = Effect
-        .suspend(() => {
-          if (ended) return Cause.done()
-          return pull.pipe(
-            Pull.catchDone(() => {
-              ended = true
-              return Effect.succeed<ReadonlyArray<Uint8Array>>([])
-            }),
-            Effect.flatMap((chunks) => {
-              const firstLine = framer.lineNumber + 1
-              const lines: Array<string> = []
-              if (ended) {
-                framer.end(lines)
-                return lines.length > 0 ? emit(lines, firstLine, () => Cause.done()) : Cause.done()
+      const loop: Pull.Pull<Batch, E | LineTooLong | InvalidMessage> = Effect.suspend(() => {
+        if (failure !== undefined) return Effect.fail(failure)
+        if (ended) return Cause.done()
+        return pull.pipe(
+          Pull.catchDone(() => {
+            ended = true
+            return Effect.succeed<ReadonlyArray<Uint8Array>>([])
+          }),
+          Effect.flatMap((chunks) => {
+            const firstLine = framer.lineNumber + 1
+            const lines: Array<string> = []
+            if (ended) {
+              framer.end(lines)
+              return emit(decodeBatch(lines, firstLine), () => Cause.done())
+            }
+            for (const chunk of chunks) {
+              const error = framer.push(chunk, lines)
+              if (error !== undefined) {
+                failure = error
+                break
               }
-              for (const chunk of chunks) {
-                const error = framer.push(chunk, lines)
-                if (error !== undefined) return Effect.fail(error)
-              }
-              return emit(lines, firstLine, () => loop)
-            })
-          )
-        })
+            }
+            return emit(decodeBatch(lines, firstLine), () => loop)
+          })
+        )
+      })
       return loop
     }))
 

@@ -82,9 +82,13 @@ const edit = (value: Json, path: Path, replacement: unknown): Json => {
     if (typeof node !== "object" || node === null) throw new Error(`no object at ${String(key)} in ${path.join(".")}`)
   }
   const last = path[path.length - 1]!
-  if (Array.isArray(node) && typeof last === "number") node[last] = replacement
-  else if (isObject(node) && replacement === REMOVE) delete node[last]
-  else if (isObject(node)) node[last] = replacement
+  if (Array.isArray(node) && typeof last === "number") {
+    if (replacement === REMOVE) node.splice(last, 1)
+    else node[last] = replacement
+  } else if (isObject(node)) {
+    if (replacement === REMOVE) delete node[last]
+    else node[last] = replacement
+  }
   return copy
 }
 
@@ -303,7 +307,7 @@ const validSamples: ReadonlyArray<Sample> = [
     connectionStatus: { status: "FAILED", message: "bad token" }
   }),
   message("CATALOG", catalog),
-  message("CATALOG without streams' optional fields, empty", { type: "CATALOG", catalog: { streams: [] } }),
+  message("CATALOG with no streams", { type: "CATALOG", catalog: { streams: [] } }),
   message("TRACE ERROR with every field", traceError),
   message("TRACE ERROR, message only", {
     type: "TRACE",
@@ -355,6 +359,11 @@ describe("valid samples", () => {
   it("cover every message type", () => {
     const types = new Set(validSamples.filter((s) => s.codec === "message").map((s) => s.value["type"]))
     assert.deepStrictEqual([...types].sort(), [...M.MessageTypes].sort())
+  })
+
+  it("assertValidAirbyteMessage passes valid messages and names the path of an invalid one", () => {
+    Official.assertValidAirbyteMessage(fullRecord)
+    assert.throws(() => Official.assertValidAirbyteMessage(edit(log, ["log", "level"], "LOUD")), /\/log\/level must be equal to/)
   })
 
   it("the official schema knows every message type we model and rejects others", () => {
