@@ -1,0 +1,243 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber } from "effect"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { LogEntry } from "../../../src/engine/ConnectorProcess.ts"
+import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
+import { type ReplicationInput, replicate, type StateCommit } from "../../../src/engine/replication/Replication.ts"
+
+const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
+const scripted = fileURLToPath(new URL("../../fixtures/connectors/scripted.mjs", import.meta.url))
+const builtin = (id: string) => ({ command: [process.execPath, sluice, "connector", id] })
+const script = { command: [process.execPath, scripted] }
+
+const streamOf = (name: string): M.ConfiguredAirbyteStream => ({
+  stream: { name, json_schema: { type: "object" }, supported_sync_modes: ["full_refresh", "incremental"] },
+  sync_mode: "incremental",
+  destination_sync_mode: "append"
+})
+const fakerCatalog: M.ConfiguredAirbyteCatalog = { streams: ["users", "products", "purchases"].map(streamOf) }
+const sCatalog: M.ConfiguredAirbyteCatalog = { streams: [streamOf("s")] }
+
+const line = (message: unknown) => ({ out: JSON.stringify(message) })
+const record = (n: number, stream = "s") => line({ type: "RECORD", record: { stream, data: { n }, emitted_at: 1 } })
+const state = (n: number) =>
+  line({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "s" }, stream_state: { n } } } })
+const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i))
+
+const withTempDir = <A, E>(f: (dir: string) => Effect.Effect<A, E>) =>
+  Effect.acquireUseRelease(
+    Effect.promise(() => mkdtemp(join(tmpdir(), "sluice-test-"))),
+    f,
+    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  )
+
+const linesOf = (path: string) =>
+  Effect.promise(() => readFile(path, "utf8").then((t) => t.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l)), () => []))
+
+const scriptedRun = (sourceSteps: ReadonlyArray<object>, destinationSteps: ReadonlyArray<object>, extra: Partial<ReplicationInput> = {}) => {
+  const commits: Array<StateCommit> = []
+  const logs: Array<LogEntry> = []
+  const run = replicate({
+    source: { connector: script, config: { steps: sourceSteps } },
+    destination: { connector: script, config: { steps: destinationSteps } },
+    catalog: sCatalog,
+    transport: "stdio",
+    onStateCommitted: (commit) => Effect.sync(() => commits.push(commit)),
+    onLog: (entry) => logs.push(entry),
+    limits: { killGracePeriod: "1 second" },
+    ...extra
+  })
+  return Effect.map(run, (result) => ({ result, commits, logs }))
+}
+
+describe("stdio replication", () => {
+  it.live("faker → jsonl: every record committed, states committed in order through the port", () =>
+    withTempDir((dir) =>
+      Effect.gen(function*() {
+        const commits: Array<StateCommit> = []
+        const result = yield* replicate({
+          source: { connector: builtin("faker"), config: { count: 250, seed: 7, records_per_state: 100 } },
+          destination: { connector: builtin("jsonl"), config: { path: dir } },
+          catalog: fakerCatalog,
+          transport: "stdio",
+          onStateCommitted: (commit) => Effect.sync(() => commits.push(commit))
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.deepStrictEqual(result.failures, [])
+        assert.strictEqual(result.stats.recordsEmitted, 750)
+        assert.strictEqual(result.stats.recordsCommitted, 750)
+        assert.strictEqual(result.stats.sourceStateMessagesEmitted, 9)
+        assert.strictEqual(result.stats.destinationStateMessagesEmitted, 9)
+        for (const s of result.streamStats) assert.strictEqual(s.stats.recordsCommitted, 250, s.streamName)
+        assert.strictEqual(commits.length, 9)
+        // Committed counts never go down and reach the total.
+        const committed = commits.map((c) => c.stats.recordsCommitted)
+        assert.deepStrictEqual(committed, [...committed].sort((a, b) => a - b))
+        assert.strictEqual(committed[committed.length - 1], 750)
+        assert.isTrue(Array.isArray(result.state) && result.state.length === 3)
+        for (const name of ["users", "products", "purchases"]) {
+          assert.strictEqual((yield* linesOf(join(dir, `${name}.jsonl`))).length, 250, name)
+        }
+        assert.strictEqual(result.architecture.transport, "stdio")
+        assert.isTrue(result.partialSuccess)
+      })
+    ))
+
+  it.live("a failed attempt resumed from its committed state loses no records", () =>
+    withTempDir((dir) =>
+      Effect.gen(function*() {
+        const source = (extra: object) => ({ connector: builtin("faker"), config: { count: 300, seed: 3, records_per_state: 50, ...extra } })
+        const destination = { connector: builtin("jsonl"), config: { path: dir } }
+        const first = yield* replicate({
+          source: source({ fail_after_records: 420, fail_until_attempt: 1 }),
+          destination,
+          catalog: fakerCatalog,
+          attempt: 0,
+          transport: "stdio"
+        })
+        assert.strictEqual(first.status, "failed")
+        assert.strictEqual(first.failures[0]?.failureOrigin, "source")
+        assert.strictEqual(first.failures[0]?.failureType, "transient_error")
+        assert.isTrue(first.partialSuccess)
+        assert.isAbove(first.stats.recordsCommitted, 0)
+        const second = yield* replicate({
+          source: source({ fail_after_records: 420, fail_until_attempt: 1 }),
+          destination,
+          catalog: fakerCatalog,
+          state: first.state,
+          attempt: 1,
+          transport: "stdio"
+        })
+        assert.strictEqual(second.status, "completed", JSON.stringify(second.failures))
+        for (const name of ["users", "products", "purchases"]) {
+          const ids = new Set((yield* linesOf(join(dir, `${name}.jsonl`))).map((l) => l._sluice_data.id))
+          assert.strictEqual(ids.size, 300, `${name}: every record arrived at least once`)
+        }
+      })
+    ))
+
+  it.live("records of streams outside the catalog are dropped with a warning", () =>
+    Effect.gen(function*() {
+      const { result, logs } = yield* scriptedRun([record(1), record(2, "other"), state(1)], [{ destination: "echo" }])
+      assert.strictEqual(result.status, "completed")
+      assert.strictEqual(result.stats.recordsEmitted, 1)
+      assert.isTrue(logs.some((l) => l.level === "WARN" && l.message.includes("'other'")))
+    }))
+
+  it.live("fills sourceStats.recordCount and an id on every forwarded state", () =>
+    Effect.gen(function*() {
+      const { result, commits } = yield* scriptedRun([...records(1, 3), state(1), record(4), state(2)], [{ destination: "echo" }])
+      assert.strictEqual(result.status, "completed")
+      assert.deepStrictEqual(commits.map((c) => c.state.stream?.stream_state), [{ n: 1 }, { n: 2 }])
+      assert.deepStrictEqual(result.state, [{ type: "STREAM", stream: { stream_descriptor: { name: "s" }, stream_state: { n: 2 } } }])
+    }))
+
+  describe("failure classification", () => {
+    it.live("source crash (killed)", () =>
+      Effect.gen(function*() {
+        const { result } = yield* scriptedRun([record(1), state(1), { sleep: 200 }, { kill: "SIGKILL" }], [{ destination: "echo" }])
+        assert.strictEqual(result.status, "failed")
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "system_error"])
+        assert.include(result.failures[0]?.externalMessage, "SIGKILL")
+        assert.isTrue(result.partialSuccess)
+        assert.strictEqual(result.stats.recordsCommitted, 1)
+      }))
+
+    it.live("source non-zero exit", () =>
+      Effect.gen(function*() {
+        const { result } = yield* scriptedRun([record(1), { exit: 3 }], [{ destination: "echo" }])
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "system_error"])
+        assert.strictEqual(result.failures[0]?.metadata?.["exit_code"], 3)
+        assert.isFalse(result.partialSuccess)
+      }))
+
+    it.live("source TRACE ERROR keeps the connector's failure type", () =>
+      Effect.gen(function*() {
+        const trace = line({ type: "TRACE", trace: { type: "ERROR", emitted_at: 1, error: { message: "bad creds", failure_type: "config_error" } } })
+        const { result } = yield* scriptedRun([trace, { exit: 1 }], [{ destination: "echo" }])
+        const reason = result.failures[0]!
+        assert.deepStrictEqual([reason.failureOrigin, reason.failureType, reason.retryable], ["source", "config_error", false])
+        assert.strictEqual(reason.metadata?.["from_trace_message"], true)
+      }))
+
+    it.live("malformed source stdout", () =>
+      Effect.gen(function*() {
+        const { result } = yield* scriptedRun([record(1), { out: `{"type":"STATE","state":{"type":"SOMETIMES"}}` }, { sleep: 5000 }], [{
+          destination: "echo"
+        }])
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "system_error"])
+        assert.include(result.failures[0]?.externalMessage, "broke the Airbyte protocol")
+      }))
+
+    it.live("a destination that finishes without acknowledging", () =>
+      Effect.gen(function*() {
+        const { result, commits } = yield* scriptedRun([record(1), state(1)], [{ destination: "silent" }])
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "system_error"])
+        assert.include(result.failures[0]?.externalMessage, "without acknowledging")
+        assert.strictEqual(commits.length, 0)
+        assert.strictEqual(result.stats.recordsCommitted, 0)
+      }))
+
+    it.live("a destination that never acknowledges times out", () =>
+      Effect.gen(function*() {
+        const { result } = yield* scriptedRun([record(1), state(1)], [{ destination: "hang" }], { limits: { ackTimeout: "1 second", killGracePeriod: "1 second" } })
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "destination_timeout"])
+      }))
+
+    it.live("an acknowledgement of an unknown state id", () =>
+      Effect.gen(function*() {
+        const { result, commits } = yield* scriptedRun([record(1), state(1)], [{ destination: "wrong-id" }])
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "system_error"])
+        assert.include(result.failures[0]?.externalMessage, "never sent")
+        assert.strictEqual(commits.length, 0)
+      }))
+
+    it.live("a destination killed mid-sync never gets a state committed for records it did not write", () =>
+      Effect.gen(function*() {
+        const steps = [...records(1, 5), state(1), ...records(6, 10), state(2), ...records(11, 15), state(3)]
+        const { result, commits } = yield* scriptedRun(steps, [{ destination: "crash-after", records: 8 }])
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "system_error"])
+        assert.deepStrictEqual(commits.map((c) => c.state.stream?.stream_state), [{ n: 1 }])
+        assert.strictEqual(result.stats.recordsCommitted, 5)
+        assert.deepStrictEqual(result.state, [{ type: "STREAM", stream: { stream_descriptor: { name: "s" }, stream_state: { n: 1 } } }])
+      }))
+
+    it.live("transport socket with a connector that lacks socket support is a config_error before anything runs", () =>
+      Effect.gen(function*() {
+        const { result, logs } = yield* scriptedRun([{ env: true }], [{ destination: "echo" }], { transport: "socket" })
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["replication", "config_error"])
+        assert.include(result.failures[0]?.externalMessage, "declares no IPC options")
+        assert.strictEqual(logs.length, 0, "no process started")
+      }))
+  })
+
+  it.live("cancelling ends the attempt cancelled with manual_cancellation and stops the connectors", () =>
+    Effect.gen(function*() {
+      const cancel = yield* Deferred.make<void>()
+      const fiber = yield* scriptedRun([record(1), state(1), { grandchild: true }, { sleep: 60_000 }], [{ destination: "echo" }], {
+        cancel: Deferred.await(cancel)
+      }).pipe(Effect.forkChild)
+      yield* Effect.sleep("1 second")
+      yield* Deferred.succeed(cancel, undefined)
+      const { result, logs } = yield* Fiber.join(fiber)
+      assert.strictEqual(result.status, "cancelled")
+      assert.deepStrictEqual([result.failures[0]?.failureType], ["manual_cancellation"])
+      const grandchild = Number(logs.find((l) => l.message.startsWith("grandchild"))?.message.split(" ")[1])
+      let alive = true
+      for (let i = 0; i < 30 && alive; i++) {
+        alive = (() => {
+          try {
+            process.kill(grandchild, 0)
+            return true
+          } catch {
+            return false
+          }
+        })()
+        if (alive) yield* Effect.sleep("100 millis")
+      }
+      assert.isFalse(alive)
+    }))
+})
