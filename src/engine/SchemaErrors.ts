@@ -9,15 +9,15 @@ export interface PathIssue {
   readonly message: string
 }
 
-const showInput = (issue: SchemaIssue.Leaf): string => {
-  const base = SchemaIssue.defaultLeafHook(issue)
-  if (!SchemaIssue.hasInput(issue) || / got /.test(base) || issue._tag === "MissingKey") return base
-  const input = issue.input
-  const shown = input === undefined ? "undefined" : JSON.stringify(input)
-  return `${base}, got ${shown === undefined ? String(input) : shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}`
+const MAX_MESSAGE = 200
+
+/** The default message, cut when the offending input is large. */
+const shortLeaf = (issue: SchemaIssue.Leaf): string => {
+  const message = SchemaIssue.defaultLeafHook(issue)
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message
 }
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook: showInput })
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook: shortLeaf })
 
 const lowerFirst = (s: string) => (s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s)
 
@@ -42,13 +42,26 @@ export const issuesOf = (error: Schema.SchemaError, prefix = ""): ReadonlyArray<
 export const describe = (error: Schema.SchemaError, prefix = ""): string =>
   issuesOf(error, prefix).map((i) => `${i.path}: ${i.message}`).join("\n")
 
+export interface DecodeAllOptions {
+  /** Show the offending value in messages (default true; turn off where values may be secrets). */
+  readonly reportInput?: boolean | undefined
+  /** Reject unknown keys instead of ignoring them. */
+  readonly onExcessProperty?: "ignore" | "error" | undefined
+}
+
 /**
- * Decodes `input` reporting every error (not only the first); the failure is the described text.
+ * Decodes `input` reporting every error (not only the first) with what was found; the failure is
+ * the described text, one `path: message` line per issue.
  */
-export const decodeAll = <S extends Schema.ConstraintDecoder<unknown>>(schema: S) => {
+export const decodeAll = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, options: DecodeAllOptions = {}) => {
   const decode = Schema.decodeUnknownExit(schema)
+  const parseOptions = {
+    errors: "all" as const,
+    reportInput: options.reportInput ?? true,
+    ...(options.onExcessProperty === undefined ? {} : { onExcessProperty: options.onExcessProperty })
+  }
   return (input: unknown, prefix = ""): Exit.Exit<S["Type"], string> => {
-    const exit = decode(input, { errors: "all" })
+    const exit = decode(input, parseOptions)
     if (Exit.isSuccess(exit)) return Exit.succeed(exit.value)
     const error = Cause.squash(exit.cause)
     return Exit.fail(Schema.isSchemaError(error) ? describe(error, prefix) : String(error))

@@ -4,8 +4,10 @@
  */
 import type { AnyConnector } from "../engine/kit/Connector.ts"
 import { devNull } from "./dev-null/DevNull.ts"
+import { faker } from "./faker/Faker.ts"
+import { jsonl } from "./jsonl/JsonlDestination.ts"
 
-export const builtinConnectors: ReadonlyArray<AnyConnector> = [devNull]
+export const builtinConnectors: ReadonlyArray<AnyConnector> = [faker, jsonl, devNull]
 
 let byId: ReadonlyMap<string, AnyConnector> | undefined
 

@@ -158,13 +158,16 @@ describe("ConnectorRuntime", () => {
   it.live("interrupting the consumer terminates the connector and its children; SIGKILL after the grace period", () =>
     Effect.gen(function*() {
       const logs: Array<LogEntry> = []
-      const fiber = yield* Stream.runDrain(readSteps([{ ignoreSigterm: true }, { grandchild: true }, { out: record(1) }, { sleep: 60_000 }], logs))
+      const fiber = yield* Stream.runDrain(readSteps([{ ignoreSigterm: true }, { pid: true }, { grandchild: true }, { out: record(1) }, { sleep: 60_000 }], logs))
         .pipe(Effect.forkChild)
       for (let i = 0; i < 100 && !logs.some((l) => l.message.startsWith("grandchild")); i++) yield* Effect.sleep("50 millis")
       const grandchild = Number(logs.find((l) => l.message.startsWith("grandchild"))!.message.split(" ")[1])
+      const connectorPid = Number(logs.find((l) => l.message.startsWith("pid"))!.message.split(" ")[1])
+      assert.isTrue(isAlive(connectorPid), "the connector runs until interrupted")
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
       assert.isAtLeast(Date.now() - started, 900, "waited for the grace period before SIGKILL")
+      assert.isFalse(isAlive(connectorPid))
       assert.isTrue(yield* waitGone(grandchild))
     }))
 

@@ -10,6 +10,7 @@ import type * as M from "../protocol/AirbyteMessage.ts"
 import { decide, socketCount } from "./Architecture.ts"
 import { clean, ConnectionState } from "./ConnectionState.ts"
 import * as FailureReason from "./FailureReason.ts"
+import { failure, unknownAck } from "./ReplicationErrors.ts"
 import {
   type ReplicationInput,
   type ReplicationLimits,
@@ -31,18 +32,6 @@ export const defaultLimits = (cpus: number): ReplicationLimits => ({
   maxLineBytes: 64 * 1024 * 1024,
   killGracePeriod: "10 seconds"
 })
-
-const failure = (reason: Omit<FailureReason.FailureReason, "timestamp">) =>
-  new ReplicationError({ reason: FailureReason.make({ ...reason, timestamp: Date.now() }) })
-
-export const unknownAck = (id: number | undefined) =>
-  failure({
-    failureOrigin: "destination",
-    failureType: "system_error",
-    externalMessage: `the destination acknowledged a state Sluice never sent (id ${id ?? "missing"}); no state was committed for it`,
-    internalMessage: `destination STATE echo with unknown id ${id ?? "(none, and no staged state matches its content)"}`,
-    retryable: true
-  })
 
 const commitPort = (context: Omit<TransportContext, "commit">) => (state: M.AirbyteStateMessage) =>
   Effect.gen(function*() {

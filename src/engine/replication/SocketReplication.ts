@@ -1,17 +1,118 @@
 /**
- * The socket transport (bookkeeper mode). Being built: until then it reports itself unavailable.
+ * The socket transport (Sluice as bookkeeper): records go straight from source to destination over N
+ * Unix sockets in a private directory; Sluice only reads both stdouts — the source's states (with
+ * their ids and partition counts) and the destination's acknowledgements — keeps the books and
+ * commits states through the port. Middleware is bypassed (architecture selection guarantees none).
  */
-import { Effect } from "effect"
-import * as FailureReason from "./FailureReason.ts"
-import { ReplicationError, type TransportContext } from "./ReplicationContext.ts"
+import { Effect, Semaphore, Stream } from "effect"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Runtime from "../ConnectorRuntime.ts"
+import type * as M from "../protocol/AirbyteMessage.ts"
+import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
+import { unacknowledged, unknownAck } from "./ReplicationErrors.ts"
+import { ackWatchdog, progressReporter } from "./Supervision.ts"
 
-export const runSocket = (_context: TransportContext) =>
-  Effect.fail(new ReplicationError({
-    reason: FailureReason.make({
-      failureOrigin: "replication",
-      failureType: "config_error",
-      externalMessage: "the socket transport is not available in this build; use transport: stdio",
-      retryable: false,
-      timestamp: Date.now()
+/** The directory of the sockets, mode 0700, removed when the attempt ends. */
+const socketDir = Effect.acquireRelease(
+  Effect.promise(() => mkdtemp(join(tmpdir(), "sluice-sock-"))),
+  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+)
+
+export const socketPaths = (dir: string, count: number): ReadonlyArray<string> =>
+  Array.from({ length: count }, (_, i) => join(dir, `sluice_socket_${i + 1}.sock`))
+
+export const runSocket = (context: TransportContext) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { input, tracker } = context
+    const dir = yield* socketDir
+    const env = {
+      DATA_CHANNEL_MEDIUM: "SOCKET",
+      DATA_CHANNEL_FORMAT: context.serialization,
+      DATA_CHANNEL_SOCKET_PATHS: socketPaths(dir, context.limits.socketCount).join(",")
+    }
+    const options = (role: "source" | "destination"): Runtime.RunOptions => ({
+      role,
+      connector: role === "source" ? input.source.connector : input.destination.connector,
+      jobId: input.jobId,
+      attempt: input.attempt,
+      onLog: input.onLog,
+      maxLineBytes: context.limits.maxLineBytes,
+      killGracePeriod: context.limits.killGracePeriod,
+      env
     })
+    const lastAck = { at: Date.now() }
+    // Acknowledgements can overtake the source's copy of their state (two stdouts race): they wait here.
+    const early: Array<M.AirbyteStateMessage> = []
+    const lock = yield* Semaphore.make(1)
+    const drainEarly = Effect.gen(function*() {
+      while (early.length > 0 && (early[0]!["id"] as number) <= tracker.lastStagedId) {
+        yield* context.commit(early.shift()!)
+      }
+    })
+    const onAck = (state: M.AirbyteStateMessage): Effect.Effect<void, ReplicationError> => {
+      lastAck.at = Date.now()
+      const id = state["id"]
+      if (typeof id === "number" && id > tracker.lastStagedId) {
+        early.push(state)
+        return Effect.void
+      }
+      return context.commit(state)
+    }
+
+    const source = Runtime.read(options("source"), {
+      config: input.source.config,
+      catalog: input.catalog,
+      ...(context.connectionState.toInput() === undefined ? {} : { state: context.connectionState.toInput() })
+    }).pipe(
+      Stream.onStart(Effect.sync(() => {
+        tracker.phases.sourceReadStartTime = Date.now()
+      })),
+      Stream.runForEach((message) => {
+        if (message.type === "STATE") {
+          return lock.withPermits(1)(Effect.suspend(() => {
+            tracker.socketSourceState(message.state, Date.now())
+            return drainEarly
+          }))
+        }
+        if (message.type === "TRACE" && message.trace.type === "ESTIMATE" && message.trace.estimate !== undefined) {
+          tracker.estimate(message.trace.estimate)
+        } else if (message.type === "CONTROL" && input.onControl !== undefined) {
+          return input.onControl("source", message.control.connectorConfig?.config ?? {}).pipe(Effect.ignore)
+        }
+        return Effect.void
+      }),
+      Effect.tap(() => Effect.sync(() => {
+        tracker.phases.sourceReadEndTime = Date.now()
+      }))
+    )
+
+    const destination = Runtime.write(options("destination"), {
+      config: input.destination.config,
+      catalog: context.destinationCatalog,
+      input: Stream.empty
+    }).pipe(
+      Stream.onStart(Effect.sync(() => {
+        tracker.phases.destinationWriteStartTime = Date.now()
+      })),
+      Stream.runForEach((message) => {
+        if (message.type === "STATE") return lock.withPermits(1)(onAck(message.state))
+        if (message.type === "CONTROL" && input.onControl !== undefined) {
+          return input.onControl("destination", message.control.connectorConfig?.config ?? {}).pipe(Effect.ignore)
+        }
+        return Effect.void
+      }),
+      Effect.tap(() => Effect.sync(() => {
+        tracker.phases.destinationWriteEndTime = Date.now()
+      }))
+    )
+
+    yield* Effect.raceFirst(
+      Effect.all([source, destination], { concurrency: 2, discard: true }),
+      Effect.raceFirst(ackWatchdog(context, lastAck), progressReporter(context))
+    )
+    const stray = early[0]
+    if (stray !== undefined) return yield* unknownAck(typeof stray["id"] === "number" ? stray["id"] : undefined)
+    if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)
   }))

@@ -83,6 +83,7 @@ export class StatsTracker {
   private readonly streams = new Map<string, StreamCounters>()
   private readonly staged: Array<Staged> = []
   private nextId = 1
+  private highestStaged = 0
   private sourceStates = 0
   private destinationStates = 0
   private lastSourceStateAt: number | undefined
@@ -156,9 +157,54 @@ export class StatsTracker {
     this.lastSourceStateAt = now
     const id = this.nextId++
     this.staged.push({ id, at: now, parts, fingerprint: fingerprintOf(state) })
+    this.highestStaged = id
     const fromSource = state.sourceStats?.recordCount
     const recordCount = fromSource === undefined ? forwarded : Math.max(0, fromSource - filtered)
     return { ...message, state: { ...state, id, sourceStats: { ...state.sourceStats, recordCount } } }
+  }
+
+  /**
+   * Socket mode: a source STATE as the bookkeeper sees it on the source's stdout, carrying its own
+   * `id` and the counts of the partitions it closes (records never pass through Sluice). Returns the
+   * id, or undefined for a state without one (it cannot be matched to an acknowledgement).
+   */
+  socketSourceState(state: M.AirbyteStateMessage, now: number): number | undefined {
+    const id = typeof state["id"] === "number" ? state["id"] : undefined
+    this.sourceStates++
+    if (this.lastSourceStateAt !== undefined) this.betweenSourceStates.add((now - this.lastSourceStateAt) / 1000)
+    this.lastSourceStateAt = now
+    if (id === undefined) return undefined
+    const total = state.sourceStats?.recordCount ?? 0
+    const bytes = typeof state["sluice_bytes"] === "number" ? state["sluice_bytes"] : 0
+    const parts: Array<StagedPart> = []
+    const add = (counters: StreamCounters | undefined, records: number, share: number) => {
+      if (counters === undefined) return
+      counters.emitted += records
+      counters.forwarded += records
+      counters.forwardedBytes += share
+      parts.push({ counters, records, bytes: share })
+    }
+    const descriptor = state.type === "STREAM" ? state.stream?.stream_descriptor : undefined
+    const perStream = state["sluice_stream_counts"]
+    if (descriptor !== undefined) {
+      const counters = this.counters(descriptor.name, descriptor.namespace)
+      if (counters !== undefined) counters.sourceStates++
+      add(counters, total, bytes)
+    } else if (Array.isArray(perStream)) {
+      for (const entry of perStream as ReadonlyArray<{ name?: unknown; namespace?: unknown; count?: unknown }>) {
+        if (typeof entry.name !== "string" || typeof entry.count !== "number") continue
+        const share = total === 0 ? 0 : Math.round(bytes * entry.count / total)
+        add(this.counters(entry.name, typeof entry.namespace === "string" ? entry.namespace : undefined), entry.count, share)
+      }
+    }
+    this.staged.push({ id, at: now, parts, fingerprint: fingerprintOf(state) })
+    this.highestStaged = Math.max(this.highestStaged, id)
+    return id
+  }
+
+  /** The highest id staged so far (socket mode: acknowledgements may overtake their source state). */
+  get lastStagedId(): number {
+    return this.highestStaged
   }
 
   /**

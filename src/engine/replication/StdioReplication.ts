@@ -3,16 +3,17 @@
  * stdin; the destination's echoed states commit through the port. Backpressure end to end: pipes
  * between processes, and a cap on states waiting for an acknowledgement.
  */
-import { Duration, Effect, Latch, Stream } from "effect"
+import { Cause, Effect, Latch, Stream } from "effect"
+import type { ConnectorFailure } from "../ConnectorFailure.ts"
+import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Batch from "../Batch.ts"
 import * as Runtime from "../ConnectorRuntime.ts"
 import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
-import * as FailureReason from "./FailureReason.ts"
-import { ReplicationError, type TransportContext } from "./ReplicationContext.ts"
+import type { TransportContext } from "./ReplicationContext.ts"
+import { unacknowledged } from "./ReplicationErrors.ts"
+import { ackWatchdog, progressReporter } from "./Supervision.ts"
 import { makeRelay } from "./StdioRelay.ts"
-
-const PROGRESS_INTERVAL = "1 second"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
   role,
@@ -25,67 +26,32 @@ const runOptions = (context: TransportContext, role: "source" | "destination"): 
   env: { DATA_CHANNEL_MEDIUM: "STDIO", DATA_CHANNEL_FORMAT: "JSONL" }
 })
 
+/**
+ * What the platform sends a destination after the source exits 0 (reference: the platform's
+ * StreamStatusCompletionTracker): one STREAM_STATUS COMPLETE trace per configured stream.
+ */
+export const completeStatuses = (catalog: M.ConfiguredAirbyteCatalog): Uint8Array =>
+  Jsonl.encodeBatch(catalog.streams.map(({ stream }): M.TraceMessage => ({
+    type: "TRACE",
+    trace: {
+      type: "STREAM_STATUS",
+      emitted_at: Date.now(),
+      stream_status: {
+        stream_descriptor: { name: stream.name, ...(stream.namespace === undefined ? {} : { namespace: stream.namespace }) },
+        status: "COMPLETE"
+      }
+    }
+  })))
+
 const log = (context: TransportContext, entry: Omit<LogEntry, "timestamp" | "channel">) =>
   context.input.onLog?.({ ...entry, channel: "log", timestamp: Date.now() })
-
-export const destinationTimeout = (pending: number, timeout: Duration.Duration) =>
-  new ReplicationError({
-    reason: FailureReason.make({
-      failureOrigin: "destination",
-      failureType: "destination_timeout",
-      externalMessage: `the destination acknowledged no state for ${Duration.format(timeout)} while ${pending} waited; ` +
-        `it may be stuck — check its logs`,
-      internalMessage: `no destination STATE echo for ${Duration.format(timeout)}, ${pending} states pending`,
-      retryable: true,
-      timestamp: Date.now()
-    })
-  })
-
-export const unacknowledged = (pending: number) =>
-  new ReplicationError({
-    reason: FailureReason.make({
-      failureOrigin: "destination",
-      failureType: "system_error",
-      externalMessage: `the destination finished without acknowledging the last ${pending} state(s); ` +
-        `the records after the last acknowledged state are not known to be written`,
-      internalMessage: `destination exited 0 with ${pending} unacknowledged states`,
-      retryable: true,
-      timestamp: Date.now()
-    })
-  })
-
-/**
- * Watches acknowledgements: fails when states wait longer than the ack timeout without one. `lastAck`
- * is read by reference so the relay can update it.
- */
-export const ackWatchdog = (context: TransportContext, lastAck: { at: number }) => {
-  const timeout = Duration.fromInputUnsafe(context.limits.ackTimeout)
-  const every = Duration.min(timeout, Duration.seconds(1))
-  return Effect.gen(function*() {
-    for (;;) {
-      yield* Effect.sleep(every)
-      const pending = context.tracker.pendingStates
-      if (pending > 0 && Date.now() - lastAck.at >= Duration.toMillis(timeout)) {
-        return yield* destinationTimeout(pending, timeout)
-      }
-      if (pending === 0) lastAck.at = Date.now()
-    }
-  })
-}
-
-/** Calls onProgress about once a second until interrupted. */
-export const progressReporter = (context: TransportContext) =>
-  context.input.onProgress === undefined ? Effect.never : Effect.forever(
-    Effect.sleep(PROGRESS_INTERVAL).pipe(
-      Effect.andThen(Effect.sync(() => context.input.onProgress?.({ stats: context.tracker.totals(), streamStats: context.tracker.streamStats() })))
-    )
-  )
 
 export const runStdio = (context: TransportContext) =>
   Effect.gen(function*() {
     const { input, tracker } = context
     const capacity = yield* Latch.make(true)
     const lastAck = { at: Date.now() }
+    let sourceFailure: ConnectorFailure | undefined
     const controls: Array<M.ControlMessage> = []
     const relay = makeRelay(tracker, input.middlewares ?? [], {
       onControl: (message) => controls.push(message),
@@ -127,7 +93,14 @@ export const runStdio = (context: TransportContext) =>
       ),
       Stream.onEnd(Effect.sync(() => {
         tracker.phases.sourceReadEndTime = Date.now()
-      }))
+      })),
+      // A failed source ends the destination's input cleanly, so it commits what it received; the
+      // missing COMPLETE statuses tell it the streams did not finish (no overwrite swap, no finalize).
+      Stream.catch((failure: ConnectorFailure) => {
+        sourceFailure = failure
+        return Stream.empty
+      }),
+      Stream.concat(Stream.suspend(() => sourceFailure === undefined ? Stream.make(completeStatuses(input.catalog)) : Stream.empty))
     )
 
     const destination = Runtime.write(runOptions(context, "destination"), {
@@ -157,9 +130,13 @@ export const runStdio = (context: TransportContext) =>
       }))
     )
 
+    // A destination failing after the source did is a consequence: the source's failure comes first.
     yield* Effect.raceFirst(
-      destination,
+      destination.pipe(Effect.catchCause((cause) =>
+        sourceFailure === undefined ? Effect.failCause(cause) : Effect.failCause(Cause.combine(Cause.fail(sourceFailure), cause))
+      )),
       Effect.raceFirst(ackWatchdog(context, lastAck), progressReporter(context))
     )
+    if (sourceFailure !== undefined) return yield* sourceFailure
     if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)
   })

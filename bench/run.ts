@@ -1,0 +1,137 @@
+/**
+ * `npm run bench -- [--records N] [--json FILE] [--svg FILE]`: faker → dev-null over stdio, over
+ * socket (PROTOBUF and JSONL), and over stdio with PII hashing plus a rename mapper, all in one run,
+ * each scenario in its own process. Prints records/s, MB/s, CPU seconds per process and peak RSS,
+ * and the socket/stdio ratio; writes the JSON and an SVG chart.
+ */
+import { spawn } from "node:child_process"
+import { mkdir, writeFile } from "node:fs/promises"
+import { dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { renderChart } from "./chart.ts"
+
+const { values } = parseArgs({
+  options: {
+    records: { type: "string", default: "1000000" },
+    json: { type: "string", default: "bench/results/latest.json" },
+    svg: { type: "string", default: "bench/results/latest.svg" }
+  }
+})
+const records = Number(values.records)
+const scenarioScript = fileURLToPath(new URL("./scenario.ts", import.meta.url))
+
+interface ScenarioSpec {
+  readonly name: string
+  readonly transport: "stdio" | "socket"
+  readonly serialization: "JSONL" | "PROTOBUF"
+  readonly middleware: ReadonlyArray<string>
+}
+
+const SCENARIOS: ReadonlyArray<ScenarioSpec> = [
+  { name: "stdio", transport: "stdio", serialization: "JSONL", middleware: ["stats"] },
+  { name: "socket-protobuf", transport: "socket", serialization: "PROTOBUF", middleware: [] },
+  { name: "socket-jsonl", transport: "socket", serialization: "JSONL", middleware: [] },
+  { name: "stdio-pii-mapper", transport: "stdio", serialization: "JSONL", middleware: ["stats", "pii-hash", "rename"] }
+]
+
+interface Measured {
+  readonly status: string
+  readonly failures: ReadonlyArray<string>
+  readonly records: number
+  readonly bytes: number
+  readonly seconds: number
+  readonly socketCount?: number
+  readonly sluice: { readonly cpuSeconds: number; readonly peakRssMb: number }
+  readonly source?: { readonly cpuSeconds: number; readonly peakRssMb: number }
+  readonly destination?: { readonly cpuSeconds: number; readonly peakRssMb: number }
+}
+
+const runScenario = (spec: ScenarioSpec) =>
+  new Promise<Measured>((resolvePromise, reject) => {
+    const args = [scenarioScript, "--records", String(records), "--transport", spec.transport, "--serialization", spec.serialization]
+    if (spec.middleware.length > 1) args.push("--middleware", spec.middleware.slice(1).join(","))
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (out += text))
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`scenario ${spec.name} exited with code ${code}`))
+      resolvePromise(JSON.parse(out.trim().split("\n").pop() ?? "{}") as Measured)
+    })
+  })
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits
+
+interface ScenarioResult {
+  readonly name: string
+  readonly transport: string
+  readonly serialization: string
+  readonly middleware: ReadonlyArray<string>
+  readonly sockets?: number
+  readonly records: number
+  readonly seconds: number
+  readonly recordsPerSecond: number
+  readonly mbPerSecond: number
+  readonly peakRssMb: number
+  readonly cpuSeconds: Readonly<Record<string, number>> & { readonly sluice: number; readonly source?: number; readonly destination?: number }
+  readonly peakRssMbPerProcess: Readonly<Record<string, number>>
+}
+const results: Array<ScenarioResult> = []
+let jsonBytesPerRecord: number | undefined
+for (const spec of SCENARIOS) {
+  process.stderr.write(`running ${spec.name} (${records} records)…\n`)
+  const m = await runScenario(spec)
+  if (m.status !== "completed") throw new Error(`scenario ${spec.name} ${m.status}: ${m.failures.join("; ")}`)
+  // MB/s is counted in JSON bytes of the records (what stdio moves), so formats compare fairly.
+  if (spec.name === "stdio") jsonBytesPerRecord = m.bytes / m.records
+  const mb = (m.records * (jsonBytesPerRecord ?? m.bytes / m.records)) / 1e6
+  results.push({
+    name: spec.name,
+    transport: spec.transport,
+    serialization: spec.serialization,
+    middleware: spec.middleware,
+    ...(m.socketCount === undefined ? {} : { sockets: m.socketCount }),
+    records: m.records,
+    seconds: round(m.seconds, 2),
+    recordsPerSecond: Math.round(m.records / m.seconds),
+    mbPerSecond: round(mb / m.seconds),
+    peakRssMb: round(m.sluice.peakRssMb),
+    cpuSeconds: {
+      sluice: round(m.sluice.cpuSeconds, 2),
+      ...(m.source === undefined ? {} : { source: round(m.source.cpuSeconds, 2) }),
+      ...(m.destination === undefined ? {} : { destination: round(m.destination.cpuSeconds, 2) })
+    },
+    peakRssMbPerProcess: {
+      sluice: round(m.sluice.peakRssMb),
+      ...(m.source === undefined ? {} : { source: round(m.source.peakRssMb) }),
+      ...(m.destination === undefined ? {} : { destination: round(m.destination.peakRssMb) })
+    }
+  })
+}
+
+const rate = (name: string) => results.find((r) => r.name === name)?.recordsPerSecond ?? 0
+const bestSocket = Math.max(rate("socket-protobuf"), rate("socket-jsonl"))
+const output = {
+  records,
+  machine: { node: process.version, cpus: (await import("node:os")).availableParallelism() },
+  scenarios: results,
+  ratios: {
+    socketOverStdio: round(bestSocket / rate("stdio"), 2),
+    socketProtobufOverStdio: round(rate("socket-protobuf") / rate("stdio"), 2),
+    socketJsonlOverStdio: round(rate("socket-jsonl") / rate("stdio"), 2),
+    middlewareOverStdio: round(rate("stdio-pii-mapper") / rate("stdio"), 2)
+  }
+}
+
+console.log(`\n${"scenario".padEnd(18)} ${"records/s".padStart(10)} ${"MB/s".padStart(7)} ${"sluice RSS".padStart(11)} ${"CPU s (sluice/src/dst)".padStart(24)}`)
+for (const r of results) {
+  const cpu = `${r.cpuSeconds.sluice}/${r.cpuSeconds.source ?? "?"}/${r.cpuSeconds.destination ?? "?"}`
+  console.log(`${r.name.padEnd(18)} ${String(r.recordsPerSecond).padStart(10)} ${String(r.mbPerSecond).padStart(7)} ${`${r.peakRssMb} MB`.padStart(11)} ${cpu.padStart(24)}`)
+}
+console.log(`\nsocket/stdio: ${output.ratios.socketOverStdio}× (protobuf ${output.ratios.socketProtobufOverStdio}×, jsonl ${output.ratios.socketJsonlOverStdio}×)`)
+
+for (const [file, content] of [[values.json, JSON.stringify(output, null, 2) + "\n"], [values.svg, renderChart(output)]] as const) {
+  await mkdir(dirname(resolve(file)), { recursive: true })
+  await writeFile(file, content)
+  console.log(`wrote ${file}`)
+}

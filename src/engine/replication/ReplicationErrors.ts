@@ -1,0 +1,46 @@
+/**
+ * The failures the engine itself detects while replicating (not a connector's exit): unknown
+ * acknowledgements, a destination that stops acknowledging or ends without doing so.
+ */
+import { Duration } from "effect"
+import * as FailureReason from "./FailureReason.ts"
+import { ReplicationError } from "./ReplicationContext.ts"
+
+export const failure = (reason: Omit<FailureReason.FailureReason, "timestamp">) =>
+  new ReplicationError({ reason: FailureReason.make({ ...reason, timestamp: Date.now() }) })
+
+export const unknownAck = (id: number | undefined) =>
+  failure({
+    failureOrigin: "destination",
+    failureType: "system_error",
+    externalMessage: `the destination acknowledged a state Sluice never sent (id ${id ?? "missing"}); no state was committed for it`,
+    internalMessage: `destination STATE echo with unknown id ${id ?? "(none, and no staged state matches its content)"}`,
+    retryable: true
+  })
+
+export const destinationTimeout = (pending: number, timeout: Duration.Duration) =>
+  new ReplicationError({
+    reason: FailureReason.make({
+      failureOrigin: "destination",
+      failureType: "destination_timeout",
+      externalMessage: `the destination acknowledged no state for ${Duration.format(timeout)} while ${pending} waited; ` +
+        `it may be stuck — check its logs`,
+      internalMessage: `no destination STATE echo for ${Duration.format(timeout)}, ${pending} states pending`,
+      retryable: true,
+      timestamp: Date.now()
+    })
+  })
+
+export const unacknowledged = (pending: number) =>
+  new ReplicationError({
+    reason: FailureReason.make({
+      failureOrigin: "destination",
+      failureType: "system_error",
+      externalMessage: `the destination finished without acknowledging the last ${pending} state(s); ` +
+        `the records after the last acknowledged state are not known to be written`,
+      internalMessage: `destination exited 0 with ${pending} unacknowledged states`,
+      retryable: true,
+      timestamp: Date.now()
+    })
+  })
+

@@ -1,0 +1,253 @@
+/**
+ * `faker` source: deterministic fake `users`, `products` and `purchases` for tests and benchmarks,
+ * with incremental STREAM state on `updated_at` and deterministic fault injection (fail on early
+ * attempts, fail after N records). Imports only `src/engine` and `effect`.
+ */
+import { Effect, Option, Schema, Stream } from "effect"
+import { ConnectorError, type ConnectorContext, type InputState, type SourceConnector } from "../../engine/kit/Connector.ts"
+import { makeSpec } from "../../engine/kit/Spec.ts"
+import { fullIpc } from "../../engine/IpcOptions.ts"
+import type * as M from "../../engine/protocol/AirbyteMessage.ts"
+import * as FakerData from "./FakerData.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const FakerConfig = Schema.Struct({
+  count: PositiveInt.annotate({ title: "Count", description: "Number of records generated for each stream." }),
+  seed: Schema.optionalKey(
+    Schema.Int.annotate({ title: "Seed", description: "Seed of the generator: the same seed always yields the same records.", default: 0 })
+  ),
+  records_per_state: Schema.optionalKey(
+    PositiveInt.annotate({ title: "Records per state", description: "Emit a STREAM state after this many records of a stream.", default: 1000 })
+  ),
+  fail_until_attempt: Schema.optionalKey(
+    NonNegativeInt.annotate({
+      title: "Fail until attempt",
+      description: "Test knob: reads fail (transient_error) while the job attempt (WORKER_JOB_ATTEMPT, 0 when unset) is below this."
+    })
+  ),
+  fail_after_records: Schema.optionalKey(
+    NonNegativeInt.annotate({
+      title: "Fail after records",
+      description: "Test knob: the read fails after emitting this many records over all streams (only on failing attempts when fail_until_attempt is set)."
+    })
+  )
+})
+export type FakerConfig = typeof FakerConfig.Type
+
+export const DEFAULT_RECORDS_PER_STATE = 1000
+/** Messages per emitted chunk. */
+const BATCH_SIZE = 1000
+
+const airbyteStream = (stream: FakerData.FakeStream): M.AirbyteStream => ({
+  name: stream.name,
+  json_schema: stream.jsonSchema,
+  supported_sync_modes: ["full_refresh", "incremental"],
+  source_defined_cursor: true,
+  default_cursor_field: ["updated_at"],
+  source_defined_primary_key: [["id"]],
+  is_resumable: true
+})
+
+export const catalog: M.AirbyteCatalog = { streams: FakerData.STREAMS.map(airbyteStream) }
+
+const configError = (message: string) => new ConnectorError({ failureType: "config_error", message })
+
+// ------------------------------------------------------------------------------------------------ State
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const sameDescriptor = (d: M.StreamDescriptor, name: string, namespace: string | undefined) =>
+  d.name === name && d.namespace === namespace
+
+/** The state blob of one stream in the input state: STREAM, GLOBAL stream_states, or a LEGACY `{ <stream>: blob }`. */
+const blobOf = (state: InputState, name: string, namespace: string | undefined): unknown => {
+  switch (state._tag) {
+    case "None":
+      return undefined
+    case "Legacy":
+      return state.data[name]
+    case "PerStream": {
+      let found: unknown = undefined
+      for (const message of state.states) {
+        if (message.stream !== undefined && sameDescriptor(message.stream.stream_descriptor, name, namespace)) {
+          found = message.stream.stream_state
+        } else if (message.global !== undefined) {
+          const inner = message.global.stream_states.find((s) => sameDescriptor(s.stream_descriptor, name, namespace))
+          if (inner !== undefined) found = inner.stream_state
+        } else if (isObject(message.data) && message.data[name] !== undefined) {
+          found = message.data[name]
+        }
+      }
+      return found
+    }
+  }
+}
+
+interface Cursor {
+  readonly text: string
+  readonly ms: number
+}
+
+/** The `updated_at` cursor of a stream's input state; a null/absent blob means "from the start". */
+const cursorOf = (state: InputState, name: string, namespace: string | undefined): Cursor | undefined | ConnectorError => {
+  const blob = blobOf(state, name, namespace)
+  if (blob === undefined || blob === null) return undefined
+  if (!isObject(blob)) return configError(`state of stream '${name}' must be an object like {"updated_at": "<ISO timestamp>"}`)
+  const value = blob["updated_at"]
+  if (value === undefined || value === null) return undefined
+  const ms = typeof value === "string" ? Date.parse(value) : Number.NaN
+  if (typeof value !== "string" || Number.isNaN(ms)) {
+    return configError(`state of stream '${name}': updated_at must be an ISO timestamp, got ${JSON.stringify(value)}`)
+  }
+  return { text: value, ms }
+}
+
+// ------------------------------------------------------------------------------------------------- Read
+
+interface Plan {
+  readonly stream: FakerData.FakeStream
+  readonly descriptor: M.StreamDescriptor
+  readonly namespace: string | undefined
+  readonly start: number
+  readonly cursor: Cursor | undefined
+}
+
+const plan = (config: FakerConfig, configured: M.ConfiguredAirbyteCatalog, state: InputState): ReadonlyArray<Plan> | ConnectorError => {
+  const seed = config.seed ?? 0
+  const plans: Array<Plan> = []
+  for (const entry of configured.streams) {
+    const { name, namespace } = entry.stream
+    const stream = FakerData.streamNamed(name)
+    if (stream === undefined) {
+      return configError(`unknown stream '${name}' in the configured catalog: faker has ${FakerData.STREAMS.map((s) => s.name).join(", ")}`)
+    }
+    const descriptor: M.StreamDescriptor = namespace === undefined ? { name } : { name, namespace }
+    if (entry.sync_mode === "full_refresh") {
+      plans.push({ stream, descriptor, namespace, start: 0, cursor: undefined })
+      continue
+    }
+    const cursor = cursorOf(state, name, namespace)
+    if (cursor instanceof ConnectorError) return cursor
+    const start = cursor === undefined ? 0 : FakerData.firstIndexAfter(stream, seed, cursor.ms, config.count)
+    plans.push({ stream, descriptor, namespace, start, cursor })
+  }
+  return plans
+}
+
+const statusTrace = (descriptor: M.StreamDescriptor, status: M.AirbyteStreamStatus): M.AirbyteMessage => ({
+  type: "TRACE",
+  trace: { type: "STREAM_STATUS", emitted_at: Date.now(), stream_status: { stream_descriptor: descriptor, status } }
+})
+
+const estimateTrace = (p: Plan, rows: number): M.AirbyteMessage => ({
+  type: "TRACE",
+  trace: {
+    type: "ESTIMATE",
+    emitted_at: Date.now(),
+    estimate: { name: p.stream.name, type: "STREAM", row_estimate: rows, ...(p.namespace === undefined ? {} : { namespace: p.namespace }) }
+  }
+})
+
+const stateMessage = (descriptor: M.StreamDescriptor, cursor: string | undefined, recordCount: number): M.AirbyteMessage => ({
+  type: "STATE",
+  state: {
+    type: "STREAM",
+    stream: { stream_descriptor: descriptor, stream_state: cursor === undefined ? {} : { updated_at: cursor } },
+    sourceStats: { recordCount }
+  }
+})
+
+/** When the read must fail: never, at once, or once this many records were emitted. */
+const failurePoint = (config: FakerConfig, context: ConnectorContext): number | undefined => {
+  const attempt = context.attempt ?? 0
+  const armed = config.fail_until_attempt === undefined
+    ? config.fail_after_records !== undefined
+    : attempt < config.fail_until_attempt
+  return armed ? config.fail_after_records ?? 0 : undefined
+}
+
+const injected = (config: FakerConfig, context: ConnectorContext, emitted: number) =>
+  new ConnectorError({
+    failureType: "transient_error",
+    message: `injected test failure after ${emitted} records (faker fail_until_attempt=${config.fail_until_attempt ?? "unset"}, ` +
+      `fail_after_records=${config.fail_after_records ?? "unset"}, attempt=${context.attempt ?? 0})`
+  })
+
+/**
+ * The whole read as batches of messages (each at most BATCH_SIZE long), or a final ConnectorError.
+ * Record i of a stream is generated on demand, so memory stays flat whatever `count` is.
+ * With a failure point N: after the N-th record (and the states a normal run emits there) the read
+ * fails; if the read has fewer than N records, it fails at its end.
+ */
+function* batches(
+  config: FakerConfig,
+  plans: ReadonlyArray<Plan>,
+  context: ConnectorContext
+): Generator<ReadonlyArray<M.AirbyteMessage> | ConnectorError> {
+  const seed = config.seed ?? 0
+  const perState = config.records_per_state ?? DEFAULT_RECORDS_PER_STATE
+  const failAt = failurePoint(config, context)
+  if (failAt === 0) return yield injected(config, context, 0)
+  let emitted = 0
+  for (const p of plans) {
+    let out: Array<M.AirbyteMessage> = [statusTrace(p.descriptor, "STARTED"), estimateTrace(p, config.count - p.start)]
+    let cursor = p.cursor?.text
+    let sinceState = 0
+    for (let index = p.start; index < config.count; index++) {
+      const data = FakerData.generate(p.stream, seed, index, config.count)
+      const record: M.AirbyteRecordMessage = p.namespace === undefined
+        ? { stream: p.stream.name, data, emitted_at: Date.now() }
+        : { stream: p.stream.name, namespace: p.namespace, data, emitted_at: Date.now() }
+      out.push({ type: "RECORD", record })
+      cursor = data.updated_at
+      emitted++
+      sinceState++
+      const last = index === config.count - 1
+      if (sinceState === perState || (last && failAt === emitted)) {
+        out.push(stateMessage(p.descriptor, cursor, sinceState))
+        sinceState = 0
+      }
+      if (failAt === emitted) {
+        out.push(statusTrace(p.descriptor, last ? "COMPLETE" : "INCOMPLETE"))
+        yield out
+        return yield injected(config, context, emitted)
+      }
+      if (out.length >= BATCH_SIZE) {
+        yield out
+        out = []
+      }
+    }
+    // The final state of a stream, also for a stream that emitted nothing (the platform needs one).
+    if (sinceState > 0 || p.start >= config.count) out.push(stateMessage(p.descriptor, cursor, sinceState))
+    out.push(statusTrace(p.descriptor, "COMPLETE"))
+    yield out
+  }
+  if (failAt !== undefined) yield injected(config, context, emitted)
+}
+
+const read: SourceConnector<FakerConfig>["read"] = ({ catalog: configured, config, context, state }) =>
+  Stream.suspend(() => {
+    const plans = plan(config, configured, state)
+    if (plans instanceof ConnectorError) return Stream.fail(plans)
+    const iterator = batches(config, plans, context)
+    return Stream.paginate(undefined, () => {
+      const next = iterator.next()
+      if (next.done === true) return Effect.succeed([[], Option.none()] as const)
+      if (next.value instanceof ConnectorError) return Effect.fail(next.value)
+      return Effect.succeed([next.value, Option.some(undefined)] as const)
+    })
+  })
+
+export const faker: SourceConnector<FakerConfig> = {
+  id: "faker",
+  kind: "source",
+  description: "Deterministic fake users, products and purchases (incremental on updated_at), with fault-injection knobs.",
+  config: FakerConfig,
+  spec: makeSpec({ config: FakerConfig, title: "faker source", supportsIncremental: true }),
+  ipc: fullIpc,
+  check: () => Effect.succeed({ status: "SUCCEEDED" }),
+  discover: () => Effect.succeed(catalog),
+  read
+}
