@@ -47,6 +47,26 @@ const sniffStream = (bytes: Uint8Array): string | undefined => {
   return match?.[1]
 }
 
+/** Decodes `chunk[start, end)` (whole lines, `end` at a newline) and appends its lines without CRs. */
+const splitLines = (chunk: Uint8Array, start: number, end: number, out: Array<string>): number => {
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset + start, end - start).toString("utf8")
+  let count = 0
+  let from = 0
+  for (let at = text.indexOf("\n"); ; at = text.indexOf("\n", from)) {
+    const stop = at === -1 ? text.length : at
+    out.push(stop > from && text.charCodeAt(stop - 1) === CR ? text.slice(from, stop - 1) : text.slice(from, stop))
+    count++
+    if (at === -1) return count
+    from = at + 1
+  }
+}
+
+const countLines = (chunk: Uint8Array, start: number, end: number): number => {
+  let count = 0
+  for (let at = chunk.indexOf(NEWLINE, start); at !== -1 && at < end; at = chunk.indexOf(NEWLINE, at + 1)) count++
+  return count
+}
+
 /**
  * A stateful splitter of byte chunks into lines. `push` appends complete lines to `out` and returns
  * a LineTooLong when the pending line outgrows the maximum; `end` returns the final unterminated line.
@@ -77,15 +97,29 @@ export const makeLineFramer = (maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) =>
     },
     push(chunk: Uint8Array, out: Array<string>): LineTooLong | undefined {
       let start = 0
-      for (;;) {
-        const nl = chunk.indexOf(NEWLINE, start)
-        if (nl === -1) break
-        const size = pendingBytes + (nl - start)
-        if (size > maxLineBytes + 1) return tooLong(takePending(chunk.subarray(start, nl)), size)
-        const line = toLine(takePending(chunk.subarray(start, nl)))
+      let nl = chunk.indexOf(NEWLINE, 0)
+      if (nl !== -1 && pending.length > 0) {
+        // The line that started in an earlier chunk.
+        const size = pendingBytes + nl
+        if (size > maxLineBytes + 1) return tooLong(takePending(chunk.subarray(0, nl)), size)
+        out.push(toLine(takePending(chunk.subarray(0, nl))))
         lineNumber++
-        out.push(line)
         start = nl + 1
+        nl = chunk.indexOf(NEWLINE, start)
+      }
+      if (nl !== -1) {
+        // Whole lines of this chunk: check their sizes by offset, then decode them in one go.
+        let last = nl
+        for (let from = start, at = nl; at !== -1; from = at + 1, at = chunk.indexOf(NEWLINE, from)) {
+          if (at - from > maxLineBytes + 1) {
+            if (from > start) splitLines(chunk, start, from - 1, out)
+            lineNumber += countLines(chunk, start, from)
+            return tooLong(chunk.subarray(from, at), at - from)
+          }
+          last = at
+        }
+        lineNumber += splitLines(chunk, start, last, out)
+        start = last + 1
       }
       if (start < chunk.length) {
         const rest = chunk.subarray(start)

@@ -30,6 +30,9 @@ export const recordHash = (seed: number, salt: number, index: number): number =>
   return mix32(h + high32(index))
 }
 
+/** Every 16-bit value as 4 lowercase hex digits, so tokens cost two lookups per 32 bits. */
+const HEX4: ReadonlyArray<string> = Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, "0"))
+
 /** mulberry32: a small, fast PRNG; good enough for fake data, fully determined by its seed. */
 export class Rng {
   private state: number
@@ -59,7 +62,10 @@ export class Rng {
   }
   hex(words: number): string {
     let out = ""
-    for (let i = 0; i < words; i++) out += (Math.floor(this.next() * TWO_32) >>> 0).toString(16).padStart(8, "0")
+    for (let i = 0; i < words; i++) {
+      const word = Math.floor(this.next() * TWO_32)
+      out += HEX4[word >>> 16]! + HEX4[word & 0xffff]!
+    }
     return out
   }
 }
@@ -98,8 +104,33 @@ const TAGS = ["new", "sale", "eco", "bestseller", "limited", "imported", "handma
 const STATUSES = ["pending", "paid", "shipped", "delivered", "refunded"] as const
 const PAYMENT_METHODS = ["card", "paypal", "bank_transfer", "gift_card"] as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const DAY_MS = 86_400_000
+const pad2 = (n: number) => (n < 10 ? "0" : "") + n
+const pad3 = (n: number) => (n < 10 ? "00" : n < 100 ? "0" : "") + n
+/** `YYYY-MM-DDT` of a day number since the epoch (Hinnant's civil-from-days: arithmetic, no Date). */
+const dayPrefix = (day: number): string => {
+  const z = day + 719468
+  const era = Math.floor(z / 146097)
+  const doe = z - era * 146097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const m = mp < 10 ? mp + 3 : mp - 9
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+  return `${y}-${pad2(m)}-${pad2(d)}T`
+}
+/** `Date#toISOString` for years 1000–9999, without a Date per call. */
+const iso = (ms: number): string => {
+  const day = Math.floor(ms / DAY_MS)
+  let rest = ms - day * DAY_MS
+  const hours = Math.floor(rest / 3_600_000)
+  rest -= hours * 3_600_000
+  const minutes = Math.floor(rest / 60_000)
+  rest -= minutes * 60_000
+  const seconds = Math.floor(rest / 1000)
+  return `${dayPrefix(day)}${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${pad3(rest - seconds * 1000)}Z`
+}
 
 // ------------------------------------------------------------------------------------------ JSON Schemas
 
