@@ -2,6 +2,7 @@
  * The process side of a connector: parses `spec|check|discover|read|write [--config F] [--catalog F]
  * [--state F]`, decodes the files, runs the implementation and writes protocol messages to stdout
  * with backpressure. Failures become a TRACE ERROR and a non-zero exit code, as the protocol asks.
+ * With DATA_CHANNEL_MEDIUM=SOCKET, `read` and `write` move records over SocketSource/SocketDestination.
  */
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as NodeStream from "@effect/platform-node/NodeStream"
@@ -12,6 +13,7 @@ import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as SchemaErrors from "../SchemaErrors.ts"
 import { type AnyConnector, ConnectorError, type ConnectorContext, type InputState } from "./Connector.ts"
+import * as DataChannel from "./DataChannel.ts"
 
 export const COMMANDS = ["spec", "check", "discover", "read", "write"] as const
 export type ConnectorCommandName = typeof COMMANDS[number]
@@ -133,17 +135,37 @@ const messagesFor = (
       return one(Effect.flatMap(config, (c) => connector.discover(c, context)), (catalog) => ({ type: "CATALOG", catalog }))
     case "read": {
       if (connector.kind !== "source") return Stream.fail(configError(`${connector.id} is a destination: it cannot read`))
+      const channel = DataChannel.fromEnv(io.env)
+      if (channel instanceof ConnectorError) return Stream.fail(channel)
       const inputs = Effect.all({
         config,
         catalog: readJsonFile("catalog", flags.catalog).pipe(Effect.flatMap(decodeCatalog)),
         state: flags.state === undefined ? Effect.succeed<InputState>({ _tag: "None" }) : readJsonFile("state", flags.state).pipe(Effect.flatMap(toInputState))
       })
-      return Stream.unwrap(Effect.map(inputs, ({ catalog, config, state }) => connector.read({ config, catalog, state, context })))
+      return Stream.unwrap(Effect.flatMap(inputs, ({ catalog, config, state }) => {
+        const messages = connector.read({ config, catalog, state, context })
+        if (channel._tag === "Stdio") return Effect.succeed(messages)
+        // Socket mode (loaded on demand, so stdio start-up stays as it was): records go to the sockets,
+        // the returned stream (states, logs, traces) to stdout.
+        return Effect.map(Effect.promise(() => import("./SocketSource.ts")), (SocketSource) => SocketSource.serve(channel, catalog)(messages))
+      }))
     }
     case "write": {
       if (connector.kind !== "destination") return Stream.fail(configError(`${connector.id} is a source: it cannot write`))
+      const channel = DataChannel.fromEnv(io.env)
+      if (channel instanceof ConnectorError) return Stream.fail(channel)
       const inputs = Effect.all({ config, catalog: readJsonFile("catalog", flags.catalog).pipe(Effect.flatMap(decodeCatalog)) })
-      return Stream.unwrap(Effect.map(inputs, ({ catalog, config }) => {
+      return Stream.unwrap(Effect.flatMap(inputs, ({ catalog, config }) => {
+        if (channel._tag === "Socket") {
+          // Socket mode: stdin is not read; the input is the sockets, merged and count-checked.
+          return Effect.map(Effect.promise(() => import("./SocketDestination.ts")), (SocketDestination) =>
+            SocketDestination.serve({
+              channel,
+              catalog,
+              stderr: io.stderr,
+              write: (messages) => connector.write({ config, catalog, messages, context })
+            }))
+        }
         const messages = NodeStream.fromReadable<Uint8Array, ConnectorError>({
           evaluate: () => io.stdin as NodeJS.ReadableStream & import("node:stream").Readable,
           onError: (cause) => new ConnectorError({ failureType: "system_error", message: `reading stdin failed: ${String(cause)}` }),
@@ -156,7 +178,7 @@ const messagesFor = (
             error instanceof ConnectorError ? error : new ConnectorError({ failureType: "system_error", message: `bad input on stdin: ${error.message}` })
           )
         )
-        return connector.write({ config, catalog, messages, context })
+        return Effect.succeed(connector.write({ config, catalog, messages, context }))
       }))
     }
   }
