@@ -9,6 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises"
 import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { NODE_FLAGS } from "../src/plugins/builtin.ts"
 import { renderChart } from "./chart.ts"
 
 const { values } = parseArgs({
@@ -49,7 +50,7 @@ interface Measured {
 
 const runScenario = (spec: ScenarioSpec) =>
   new Promise<Measured>((resolvePromise, reject) => {
-    const args = [scenarioScript, "--records", String(records), "--transport", spec.transport, "--serialization", spec.serialization]
+    const args = [...NODE_FLAGS, scenarioScript, "--records", String(records), "--transport", spec.transport, "--serialization", spec.serialization]
     if (spec.middleware.length > 1) args.push("--middleware", spec.middleware.slice(1).join(","))
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""

@@ -9,13 +9,13 @@ import { existsSync } from "node:fs"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Runtime from "../src/engine/ConnectorRuntime.ts"
 import type { IpcOptions } from "../src/engine/IpcOptions.ts"
 import { fullIpc } from "../src/engine/IpcOptions.ts"
 import type * as M from "../src/engine/protocol/AirbyteMessage.ts"
 import { replicate } from "../src/engine/replication/Replication.ts"
+import { builtinConnectorCommand } from "../src/plugins/builtin.ts"
 import { makeMiddlewares } from "../src/plugins/middleware.ts"
 
 const { values } = parseArgs({
@@ -27,7 +27,6 @@ const { values } = parseArgs({
   }
 })
 const records = Number(values.records)
-const sluice = fileURLToPath(new URL("../bin/sluice.js", import.meta.url))
 const TIME = "/usr/bin/time"
 const timed = existsSync(TIME)
 
@@ -35,8 +34,8 @@ const dir = await mkdtemp(join(tmpdir(), "sluice-bench-"))
 const timeFile = (role: string) => join(dir, `${role}.time`)
 const connector = (id: string, role: string, ipc: IpcOptions) => ({
   command: timed
-    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), process.execPath, sluice, "connector", id]
-    : [process.execPath, sluice, "connector", id],
+    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), ...builtinConnectorCommand(id)]
+    : builtinConnectorCommand(id),
   ipc
 })
 /** Restricts the declared serializations so the decider picks the one under test. */
@@ -57,7 +56,7 @@ const readTime = async (role: string) => {
 const program = Effect.gen(function*() {
   const ipc = ipcFor(values.serialization)
   const source = connector("faker", "source", ipc)
-  const catalogOf = yield* Runtime.discover({ role: "source", connector: { command: [process.execPath, sluice, "connector", "faker"] } }, { count: 1 })
+  const catalogOf = yield* Runtime.discover({ role: "source", connector: { command: builtinConnectorCommand("faker") } }, { count: 1 })
   const streams = catalogOf.streams.filter((s) => s.name === "users")
   const catalog: M.ConfiguredAirbyteCatalog = {
     streams: streams.map((stream) => ({ stream, sync_mode: "full_refresh", destination_sync_mode: "append" }))

@@ -8,17 +8,16 @@
 import { Effect, Stream } from "effect"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Runtime from "../src/engine/ConnectorRuntime.ts"
 import type * as M from "../src/engine/protocol/AirbyteMessage.ts"
 import * as Jsonl from "../src/engine/protocol/Jsonl.ts"
+import { builtinConnectorCommand } from "../src/plugins/builtin.ts"
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "1000" }, out: { type: "string", default: "out/quickstart" } } })
 const outDir = resolve(values.out)
 const statePath = join(outDir, "state.json")
-const sluice = fileURLToPath(new URL("../bin/sluice.js", import.meta.url))
-const connector = (id: string) => ({ command: [process.execPath, sluice, "connector", id] })
+const connector = (id: string) => ({ command: builtinConnectorCommand(id) })
 const onLog = (entry: { origin: string; message: string }) => process.stderr.write(`[${entry.origin}] ${entry.message}\n`)
 const source: Runtime.RunOptions = { role: "source", connector: connector("faker"), onLog }
 const destination: Runtime.RunOptions = { role: "destination", connector: connector("jsonl"), onLog }

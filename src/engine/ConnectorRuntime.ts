@@ -90,7 +90,7 @@ const outputOf = (
         internalMessage: String(cause),
         fromTraceMessage: false
       }),
-    chunkSize: 16
+    chunkSize: 1
   }).pipe(
     Jsonl.decodeMessages({
       maxLineBytes: options.maxLineBytes,
