@@ -14,7 +14,9 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 export const FakerConfig = Schema.Struct({
-  count: PositiveInt.annotate({ title: "Count", description: "Number of records generated for each stream." }),
+  // A one-member union so that every bad value, also a non-number, reads "expected a positive integer, got …".
+  count: Schema.Union([Schema.Number.check(Schema.isInt({ expected: "a positive integer" }), Schema.isGreaterThan(0, { expected: "a positive integer" }))])
+    .annotate({ expected: "a positive integer", title: "Count", description: "Number of records generated for each stream." }),
   seed: Schema.optionalKey(
     Schema.Int.annotate({ title: "Seed", description: "Seed of the generator: the same seed always yields the same records.", default: 0 })
   ),
