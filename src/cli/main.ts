@@ -8,6 +8,8 @@ import { builtinConnectorIds, findBuiltinConnector } from "../plugins/builtin.ts
 const USAGE = `usage: sluice <command>
 
 commands:
+  sync [config] [--connection NAME] [--transport auto|stdio|socket] [--json]
+      run one sync job of a connection in a config file (default ./sluice.config.ts), with retries
   connector <id> <spec|check|discover|read|write> [--config F] [--catalog F] [--state F]
       run a built-in connector as an Airbyte-protocol process (ids: ${builtinConnectorIds().join(", ")})
 `
@@ -27,6 +29,9 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   switch (command) {
     case "connector":
       return connectorCommand(rest)
+    case "sync":
+      // Loaded on demand: connector processes start often and need none of this.
+      return (await import("./SyncCommand.ts")).syncCommand(rest)
     case undefined:
     case "help":
     case "--help":

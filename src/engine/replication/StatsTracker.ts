@@ -232,7 +232,7 @@ export class StatsTracker {
       }
     }
     const matched = popped[popped.length - 1]!
-    for (const part of matched.parts) if (part.records > 0) part.counters.destinationStates++
+    for (const part of matched.parts) part.counters.destinationStates++
     const rejected = state.destinationStats?.rejectedRecordCount ?? 0
     const first = matched.parts[0]
     if (rejected > 0 && first !== undefined) {
