@@ -10,6 +10,9 @@ const USAGE = `usage: sluice <command>
 commands:
   sync [config] [--connection NAME] [--transport auto|stdio|socket] [--json]
       run one sync job of a connection in a config file (default ./sluice.config.ts), with retries
+  jobs list [config] [--connection NAME] [--status STATUS] [--limit N] [--json]
+  jobs get <id> [config] [--json]
+      the jobs of a config's store (.sluice/ beside the config, or SLUICE_DATABASE_URL)
   connector <id> <spec|check|discover|read|write> [--config F] [--catalog F] [--state F]
       run a built-in connector as an Airbyte-protocol process (ids: ${builtinConnectorIds().join(", ")})
 `
@@ -29,6 +32,8 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   switch (command) {
     case "connector":
       return connectorCommand(rest)
+    case "jobs":
+      return (await import("./JobsCommand.ts")).jobsCommand(rest)
     case "sync":
       // Loaded on demand: connector processes start often and need none of this.
       return (await import("./SyncCommand.ts")).syncCommand(rest)

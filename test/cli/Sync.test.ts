@@ -1,0 +1,125 @@
+/**
+ * `sluice sync` and `sluice jobs` as a user runs them: real CLI processes on a config file in a temp
+ * dir (outside the repository), the embedded store, Ctrl-C.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { type ChildProcess, spawn } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { NODE_FLAGS } from "../../src/plugins/builtin.ts"
+
+const sluice = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url))
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const start = (args: ReadonlyArray<string>, cwd: string): { child: ChildProcess; done: Promise<Run> } => {
+  const child = spawn(process.execPath, [...NODE_FLAGS, sluice, ...args], {
+    cwd,
+    env: { ...process.env, SLUICE_DATABASE_URL: "" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.setEncoding("utf8").on("data", (t: string) => (stdout += t))
+  child.stderr!.setEncoding("utf8").on("data", (t: string) => (stderr += t))
+  const done = new Promise<Run>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })))
+  return { child, done }
+}
+const run = (args: ReadonlyArray<string>, cwd: string) => start(args, cwd).done
+
+const config = (source: string) => `import { defineConfig, destinations, sources } from "sluice"
+export default defineConfig({
+  connections: {
+    quickstart: {
+      source: sources.faker(${source}),
+      destination: destinations.jsonl({ path: "./out" })
+    }
+  }
+})
+`
+
+const withDir = async (f: (dir: string) => Promise<void>) => {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-cli-"))
+  try {
+    await f(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const childrenOf = (pid: number): Array<number> =>
+  readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8")
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+      return ppid === pid ? [Number(d)] : []
+    } catch {
+      return []
+    }
+  })
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe("sluice sync (CLI)", () => {
+  it("syncs, then syncs incrementally from the stored state; jobs list and get read the store", { timeout: 120_000 }, () =>
+    withDir(async (dir) => {
+      await writeFile(join(dir, "sluice.config.ts"), config("{ count: 200, seed: 1 }"))
+      const first = await run(["sync", "sluice.config.ts"], dir)
+      assert.strictEqual(first.code, 0, first.stderr)
+      assert.match(first.stdout, /users\s+200\s+200/)
+      assert.match(first.stdout, /job 1 succeeded after 1 attempt/)
+      const second = await run(["sync", "sluice.config.ts", "--json"], dir)
+      assert.strictEqual(second.code, 0, second.stderr)
+      const info = JSON.parse(second.stdout)
+      assert.strictEqual(info.job.status, "succeeded")
+      assert.strictEqual(info.attempts[0].totalStats.recordsEmitted, 0)
+      assert.strictEqual(readFileSync(join(dir, "out", "users.jsonl"), "utf8").trim().split("\n").length, 200)
+      const list = await run(["jobs", "list", "--json"], dir)
+      assert.strictEqual(list.code, 0, list.stderr)
+      assert.deepStrictEqual(JSON.parse(list.stdout).map((j: { id: number }) => j.id), [2, 1])
+      const get = await run(["jobs", "get", "1"], dir)
+      assert.match(get.stdout, /attempt 0: succeeded/)
+    }))
+
+  it("a broken config fails with exit code 2 and names the path", { timeout: 60_000 }, () =>
+    withDir(async (dir) => {
+      await writeFile(join(dir, "sluice.config.ts"), config(`{ count: "ten" as unknown as number }`))
+      const result = await run(["sync", "sluice.config.ts"], dir)
+      assert.strictEqual(result.code, 2)
+      assert.include(result.stderr, `connections.quickstart.source.config.count: expected a positive integer, got "ten"`)
+    }))
+
+  it("Ctrl-C cancels the job and leaves no connector process behind", { timeout: 120_000 }, () =>
+    withDir(async (dir) => {
+      await writeFile(join(dir, "sluice.config.ts"), config("{ count: 5000000, seed: 1 }"))
+      const { child, done } = start(["sync", "sluice.config.ts"], dir)
+      let connectors: Array<number> = []
+      for (let i = 0; i < 100 && connectors.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        connectors = childrenOf(child.pid!)
+      }
+      assert.isAtLeast(connectors.length, 2, "source and destination started")
+      await new Promise((r) => setTimeout(r, 1000))
+      child.kill("SIGINT")
+      const result = await done
+      assert.strictEqual(result.code, 130, result.stderr)
+      for (const pid of connectors) assert.isFalse(alive(pid), `connector ${pid} is gone`)
+      const info = JSON.parse((await run(["jobs", "get", "1", "--json"], dir)).stdout)
+      assert.strictEqual(info.job.status, "cancelled")
+      assert.strictEqual(info.attempts[0].failureSummary.failures[0].failureType, "manual_cancellation")
+    }))
+})
