@@ -17,6 +17,8 @@ export interface RunOptions extends ProcessOptions {
   /** Fails the run with a transient_error when it takes longer. Defaults per command below. */
   readonly timeout?: Duration.Input | undefined
   readonly maxLineBytes?: number | undefined
+  /** Keep each RECORD's JSON text for a relay that forwards records unchanged (see Jsonl.rawLineOf). */
+  readonly keepRawRecords?: boolean | undefined
 }
 
 /** Default time limits: spec/check are quick; discover may scan a large database; read/write are unbounded. */
@@ -94,6 +96,7 @@ const outputOf = (
   }).pipe(
     Jsonl.decodeMessages({
       maxLineBytes: options.maxLineBytes,
+      keepRaw: options.keepRawRecords,
       onNotProtocol: (line) =>
         onLog?.({ origin: options.role, channel: "stdout", level: "INFO", message: line, timestamp: Date.now() })
     }),

@@ -175,8 +175,18 @@ const isPlainRecord = (u: Record<string, unknown>): u is M.RecordMessage => {
 
 const excerptOf = (line: string) => (line.length > 200 ? `${line.slice(0, 200)}…` : line)
 
+/**
+ * Where a RECORD decoded with `keepRaw` keeps the JSON text it came from (non-enumerable, so copies
+ * made with spread do not inherit it): a relay forwards an unchanged record without re-encoding it.
+ */
+const RawLine: unique symbol = Symbol.for("sluice/RawLine")
+
+/** The JSON line an unchanged RECORD was decoded from, when it was decoded with `keepRaw`. */
+export const rawLineOf = (message: M.AirbyteMessage): string | undefined =>
+  (message as { readonly [RawLine]?: string })[RawLine]
+
 /** Decodes one line: a protocol message, a line that is not protocol at all, or an invalid message. */
-export const decodeLine = (line: string, lineNumber: number): DecodedLine => {
+export const decodeLine = (line: string, lineNumber: number, keepRaw = false): DecodedLine => {
   if (line.length === 0 || line.charCodeAt(0) !== 0x7b /* { */) return { _tag: "NotProtocol", line }
   let parsed: unknown
   try {
@@ -186,7 +196,10 @@ export const decodeLine = (line: string, lineNumber: number): DecodedLine => {
   }
   if (!isObject(parsed) || typeof parsed["type"] !== "string") return { _tag: "NotProtocol", line }
   const type = parsed["type"]
-  if (type === "RECORD" && isPlainRecord(parsed)) return { _tag: "Message", message: parsed }
+  if (type === "RECORD" && isPlainRecord(parsed)) {
+    if (keepRaw) Object.defineProperty(parsed, RawLine, { value: line })
+    return { _tag: "Message", message: parsed }
+  }
   const decode = Object.hasOwn(decoders, type) ? decoders[type as M.AirbyteMessageType] : undefined
   if (decode === undefined) return { _tag: "NotProtocol", line }
   const exit = decode(parsed)
@@ -205,6 +218,8 @@ export const decodeLine = (line: string, lineNumber: number): DecodedLine => {
 
 export interface DecodeOptions {
   readonly maxLineBytes?: number | undefined
+  /** Keep each fast-path RECORD's JSON text (see `rawLineOf`). */
+  readonly keepRaw?: boolean | undefined
   /** Called for lines that are not protocol messages (connectors print banners, debug output…). */
   readonly onNotProtocol?: ((line: string, lineNumber: number) => void) | undefined
 }
@@ -219,6 +234,7 @@ export const decodeMessages = (options: DecodeOptions = {}) =>
     Effect.sync(() => {
       const framer = makeLineFramer(options.maxLineBytes)
       const onNotProtocol = options.onNotProtocol
+      const keepRaw = options.keepRaw === true
       let ended = false
       // A failure found mid-batch is raised on the next pull, after the good messages before it.
       let failure: LineTooLong | InvalidMessage | undefined
@@ -227,7 +243,7 @@ export const decodeMessages = (options: DecodeOptions = {}) =>
         const out: Array<M.AirbyteMessage> = []
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i]!
-          const decoded = decodeLine(line, firstLine + i)
+          const decoded = decodeLine(line, firstLine + i, keepRaw)
           if (decoded._tag === "Message") out.push(decoded.message)
           else if (decoded._tag === "Invalid") {
             failure = decoded.error

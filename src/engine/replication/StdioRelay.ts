@@ -4,6 +4,7 @@
  * JSON lines. Only RECORD and STATE reach the destination. Synchronous: one call per batch.
  */
 import type * as M from "../protocol/AirbyteMessage.ts"
+import { rawLineOf } from "../protocol/Jsonl.ts"
 import type { Middleware } from "./Middleware.ts"
 import type { StatsTracker } from "./StatsTracker.ts"
 
@@ -58,7 +59,8 @@ export const makeRelay = (tracker: StatsTracker, middlewares: ReadonlyArray<Midd
     let states = 0
     for (const message of out) {
       if (message.type === "RECORD") {
-        const line = JSON.stringify(message)
+        // A record no middleware replaced goes out as the source wrote it: no re-encoding.
+        const line = rawLineOf(message) ?? JSON.stringify(message)
         tracker.forwarded(tracker.counters(message.record.stream, message.record.namespace)!, line.length + 1)
         text += line + "\n"
       } else if (message.type === "STATE") {

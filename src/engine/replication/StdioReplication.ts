@@ -17,6 +17,7 @@ import { makeRelay } from "./StdioRelay.ts"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
   role,
+  keepRawRecords: role === "source",
   connector: role === "source" ? context.input.source.connector : context.input.destination.connector,
   jobId: context.input.jobId,
   attempt: context.input.attempt,

@@ -6,7 +6,10 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { LogEntry } from "../../../src/engine/ConnectorProcess.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
+import * as Runtime from "../../../src/engine/ConnectorRuntime.ts"
+import { fullIpc } from "../../../src/engine/IpcOptions.ts"
 import { type ReplicationInput, replicate, type StateCommit } from "../../../src/engine/replication/Replication.ts"
+import { makeMiddlewares } from "../../../src/plugins/middleware.ts"
 
 const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
 const scripted = fileURLToPath(new URL("../../fixtures/connectors/scripted.mjs", import.meta.url))
@@ -116,6 +119,39 @@ describe("stdio replication", () => {
         for (const name of ["users", "products", "purchases"]) {
           const ids = new Set((yield* linesOf(join(dir, `${name}.jsonl`))).map((l) => l._sluice_data.id))
           assert.strictEqual(ids.size, 300, `${name}: every record arrived at least once`)
+        }
+      })
+    ))
+
+  it.live("middleware: hashed and filtered records reach the destination changed; filtered ones are counted and subtracted", () =>
+    withTempDir((dir) =>
+      Effect.gen(function*() {
+        const discovered = yield* Runtime.discover({ role: "source", connector: builtin("faker") }, { count: 1 })
+        const catalog: M.ConfiguredAirbyteCatalog = {
+          streams: discovered.streams.filter((s) => s.name === "users").map((stream) => ({ stream, sync_mode: "full_refresh", destination_sync_mode: "append" }))
+        }
+        const built = yield* makeMiddlewares([
+          { type: "pii-hash", stream: "users", fields: ["email"] },
+          { type: "filter", stream: "users", keep: { field: "is_active", op: "eq", value: true } }
+        ], { catalog, connectionId: "c1" })
+        const commits: Array<StateCommit> = []
+        const result = yield* replicate({
+          source: { connector: { ...builtin("faker"), ipc: fullIpc }, config: { count: 300, seed: 5, records_per_state: 100 } },
+          destination: { connector: { ...builtin("jsonl"), ipc: fullIpc }, config: { path: dir } },
+          catalog,
+          middlewares: built.middlewares,
+          onStateCommitted: (commit) => Effect.sync(() => commits.push(commit))
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.strictEqual(result.architecture.transport, "stdio", "mappers force stdio")
+        const lines = yield* linesOf(join(dir, "users.jsonl"))
+        assert.strictEqual(result.stats.recordsEmitted, 300)
+        assert.strictEqual(result.stats.recordsFilteredOut, 300 - lines.length)
+        assert.isAbove(result.stats.recordsFilteredOut, 0)
+        assert.strictEqual(result.stats.recordsCommitted, lines.length)
+        for (const line of lines) {
+          assert.isTrue(line._sluice_data.is_active)
+          assert.match(line._sluice_data.email, /^[0-9a-f]{64}$/)
         }
       })
     ))
