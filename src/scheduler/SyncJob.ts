@@ -12,6 +12,7 @@ import type { TransportPreference } from "../engine/replication/Architecture.ts"
 import * as FailureReason from "../engine/replication/FailureReason.ts"
 import type { Middleware } from "../engine/replication/Middleware.ts"
 import { type Endpoint, type Progress, replicate, type ReplicationResult } from "../engine/replication/Replication.ts"
+import { emptyStats } from "../engine/replication/SyncStats.ts"
 import * as AttemptFailures from "./AttemptFailures.ts"
 import type { LogLine } from "./AttemptLog.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
@@ -159,7 +160,7 @@ export const runSyncJob = Effect.fn("SyncJob.run")(function*(input: SyncJobInput
         yield* flushLogs
         const summary = AttemptFailures.limit({ failures: [result.reason], partialSuccess: false })
         yield* jobs.failAttempt(job.id, n, summary)
-        events.onAttemptEnd?.(n, { status: "failed", failures: summary.failures, stats: undefinedStats, architecture: undefined })
+        events.onAttemptEnd?.(n, { status: "failed", failures: summary.failures, stats: emptyStats(), architecture: undefined })
         return RetryManager.failed(summary, false)
       }
       yield* jobs.setTransport(job.id, n, result.architecture)
@@ -196,15 +197,4 @@ export const runSyncJob = Effect.fn("SyncJob.run")(function*(input: SyncJobInput
   return { info, outcome }
 })
 
-const undefinedStats: ReplicationResult["stats"] = {
-  recordsEmitted: 0,
-  bytesEmitted: 0,
-  recordsCommitted: 0,
-  bytesCommitted: 0,
-  recordsRejected: 0,
-  recordsFilteredOut: 0,
-  bytesFilteredOut: 0,
-  sourceStateMessagesEmitted: 0,
-  destinationStateMessagesEmitted: 0
-}
 

@@ -21,6 +21,7 @@ export type StreamDescriptor = typeof StreamDescriptor.Type
 
 // ---------------------------------------------------------------------------------------------- RECORD
 
+// Both lists are in the order of the socket-mode protobuf enums (index = enum number): keep it.
 export const RecordChangeType = Schema.Literals(["NULLED", "TRUNCATED"])
 export const RecordChangeReason = Schema.Literals([
   "SOURCE_RECORD_SIZE_LIMITATION",

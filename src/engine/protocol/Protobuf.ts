@@ -93,20 +93,9 @@ const FIELDS = {
 /** The wire tag (field number × 8 + wire type) of every field in FIELDS. */
 type Layout = { readonly [T in keyof typeof FIELDS]: { readonly [F in keyof (typeof FIELDS)[T]]: number } }
 
-const CHANGE_KINDS = ["NULLED", "TRUNCATED"] as const satisfies ReadonlyArray<M.RecordMetaChange["change"]>
-const CHANGE_CAUSES = [
-  "SOURCE_RECORD_SIZE_LIMITATION",
-  "DESTINATION_RECORD_SIZE_LIMITATION",
-  "PLATFORM_RECORD_SIZE_LIMITATION",
-  "SOURCE_FIELD_SIZE_LIMITATION",
-  "DESTINATION_FIELD_SIZE_LIMITATION",
-  "PLATFORM_FIELD_SIZE_LIMITATION",
-  "SOURCE_SERIALIZATION_ERROR",
-  "DESTINATION_SERIALIZATION_ERROR",
-  "PLATFORM_SERIALIZATION_ERROR",
-  "SOURCE_RETRIEVAL_ERROR",
-  "DESTINATION_TYPECAST_ERROR"
-] as const satisfies ReadonlyArray<M.RecordMetaChange["reason"]>
+// The Schemas list the values in wire order: the index is the protobuf enum number.
+const CHANGE_KINDS = M.RecordChangeType.literals
+const CHANGE_CAUSES = M.RecordChangeReason.literals
 
 const PACKAGE = "sluice.socket.v1"
 const FIXED64_TYPES = new Set(["double", "fixed64", "sfixed64"])
