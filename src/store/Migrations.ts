@@ -153,10 +153,57 @@ const connectionState = statements(
   (sql) => sql`CREATE INDEX state_history_connection ON state_history (connection, id DESC)`
 )
 
+/** Workloads with their queue columns (reference §8.2) and the dataplane heartbeat log. */
+const workloads = statements(
+  (sql) =>
+    sql`CREATE TABLE workloads (
+      id varchar(256) PRIMARY KEY,
+      type text NOT NULL CHECK (type IN ('sync', 'check', 'discover', 'spec')),
+      status text NOT NULL CHECK (status IN
+        ('pending', 'claimed', 'launched', 'running', 'success', 'failure', 'cancelled')),
+      job_id bigint NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+      attempt_number integer NOT NULL CHECK (attempt_number >= 0),
+      connection text,
+      priority integer NOT NULL DEFAULT 0,
+      mutex_key text,
+      dataplane_id text,
+      token_hash text NOT NULL UNIQUE,
+      deadline timestamptz,
+      poll_deadline timestamptz NOT NULL DEFAULT now(),
+      acked_at timestamptz,
+      termination_source text,
+      termination_reason text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      started_at timestamptz,
+      updated_at timestamptz NOT NULL DEFAULT now(),
+      last_heartbeat_at timestamptz
+    )`,
+  (sql) => sql`CREATE INDEX workloads_status ON workloads (status)`,
+  (sql) => sql`CREATE INDEX workloads_deadline ON workloads (deadline) WHERE deadline IS NOT NULL`,
+  (sql) =>
+    sql`CREATE INDEX workloads_mutex_active ON workloads (mutex_key)
+      WHERE status IN ('pending', 'claimed', 'launched', 'running')`,
+  (sql) => sql`CREATE INDEX workloads_job ON workloads (job_id)`,
+  (sql) =>
+    sql`CREATE INDEX workloads_queue ON workloads (priority DESC, poll_deadline, created_at)
+      WHERE acked_at IS NULL AND status = 'pending'`,
+  (sql) =>
+    sql`CREATE TABLE dataplane_heartbeat_log (
+      id bigserial PRIMARY KEY,
+      dataplane_id text NOT NULL,
+      dataplane_version text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  (sql) => sql`CREATE INDEX dataplane_heartbeat_log_created ON dataplane_heartbeat_log (created_at)`,
+  (sql) =>
+    sql`CREATE INDEX dataplane_heartbeat_log_latest ON dataplane_heartbeat_log (dataplane_id, created_at DESC)`
+)
+
 /** The migrations, keyed `<id>_<name>`. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_jobs_and_attempts": jobsAndAttempts,
-  "2_connection_state": connectionState
+  "2_connection_state": connectionState,
+  "3_workloads": workloads
 }
 
 export const MIGRATIONS_TABLE = "sluice_migrations"
