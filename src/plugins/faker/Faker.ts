@@ -193,8 +193,10 @@ function* batches(
   const failAt = failurePoint(config, context)
   if (failAt === 0) return yield injected(config, context, 0)
   let emitted = 0
+  // Every stream's estimate up front, so progress can be shown against the whole read.
+  yield plans.map((p) => estimateTrace(p, Math.max(0, config.count - p.start)))
   for (const p of plans) {
-    let out: Array<M.AirbyteMessage> = [statusTrace(p.descriptor, "STARTED"), estimateTrace(p, config.count - p.start)]
+    let out: Array<M.AirbyteMessage> = [statusTrace(p.descriptor, "STARTED")]
     let cursor = p.cursor?.text
     let sinceState = 0
     for (let index = p.start; index < config.count; index++) {
