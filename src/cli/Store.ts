@@ -6,11 +6,19 @@ import { Effect, Layer } from "effect"
 import * as Database from "../store/Database.ts"
 import * as ConnectionStoreSql from "../store/ConnectionStoreSql.ts"
 import * as JobStoreSql from "../store/JobStoreSql.ts"
+import * as DataplaneStoreSql from "../store/DataplaneStoreSql.ts"
 import * as RetryStateStoreSql from "../store/RetryStateStoreSql.ts"
+import * as WorkloadStoreSql from "../store/WorkloadStoreSql.ts"
 
 /** The three stores on the database chosen by the environment. */
 export const layer = (dataDir: string) =>
   Layer.mergeAll(JobStoreSql.layer, ConnectionStoreSql.layer, RetryStateStoreSql.layer).pipe(
+    Layer.provide(Database.layerFromEnv({ dataDir }))
+  )
+
+/** The stores of a server: also workloads and dataplane heartbeats, on the same database. */
+export const serverLayer = (dataDir: string) =>
+  Layer.mergeAll(JobStoreSql.layer, ConnectionStoreSql.layer, RetryStateStoreSql.layer, WorkloadStoreSql.layer, DataplaneStoreSql.layer).pipe(
     Layer.provide(Database.layerFromEnv({ dataDir }))
   )
 
@@ -25,7 +33,8 @@ const CONFIG_ERRORS: ReadonlySet<string> = new Set([
   "UnknownConnection",
   "MissingSecret",
   "ConnectorUnavailable",
-  "InvalidRetrySetting"
+  "InvalidRetrySetting",
+  "InvalidServeSetting"
 ])
 
 /** Prints an expected failure as one clear message and turns it into an exit code. */

@@ -10,6 +10,10 @@ const USAGE = `usage: sluice <command>
 commands:
   sync [config] [--connection NAME] [--transport auto|stdio|socket] [--json]
       run one sync job of a connection in a config file (default ./sluice.config.ts), with retries
+  serve [config] [--host 127.0.0.1] [--port 8080]
+      the control plane: HTTP API under /api/v1, job runner, launcher, monitor and schedules
+  worker --workload ID --server URL
+      run one workload for a server (started by its launcher; token in SLUICE_WORKLOAD_TOKEN)
   jobs list [config] [--connection NAME] [--status STATUS] [--limit N] [--json]
   jobs get <id> [config] [--json]
       the jobs of a config's store (.sluice/ beside the config, or SLUICE_DATABASE_URL)
@@ -34,6 +38,10 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       return connectorCommand(rest)
     case "jobs":
       return (await import("./JobsCommand.ts")).jobsCommand(rest)
+    case "serve":
+      return (await import("./ServeCommand.ts")).serveCommand(rest)
+    case "worker":
+      return (await import("./WorkerCommand.ts")).workerCommand(rest)
     case "sync":
       // Loaded on demand: connector processes start often and need none of this.
       return (await import("./SyncCommand.ts")).syncCommand(rest)

@@ -60,7 +60,10 @@ export class JobStore extends Context.Service<JobStore, {
    */
   enqueueJob(job: NewJob): Effect.Effect<Job, ActiveJobExists | StoreError>
 
-  /** pending → queued (waiting for capacity). A terminal job is left alone and returned as is. */
+  /**
+   * pending → queued (waiting for capacity); an incomplete job (waiting for its retry) goes through
+   * pending. A terminal job is left alone and returned as is.
+   */
   queueJob(jobId: JobId): Effect.Effect<Job, JobNotFound | IllegalJobTransition | StoreError>
 
   /**

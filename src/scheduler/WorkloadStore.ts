@@ -22,8 +22,6 @@ export interface NewWorkload {
   readonly mutexKey?: string
   /** Must be claimed before this (epoch ms). */
   readonly deadline: number
-  /** SHA-256 (hex) of the worker's token; the token itself is never stored. */
-  readonly tokenHash: string
 }
 
 /** A status change: `deadline` replaces the deadline (claim only when it was pending). */
@@ -77,10 +75,11 @@ export class WorkloadStore extends Context.Service<WorkloadStore, {
   poll(types: ReadonlyArray<WorkloadType>, quantity: number, redeliveryMs: number): Effect.Effect<ReadonlyArray<Workload>, StoreError>
 
   /**
-   * pending → claimed by `dataplane` (idempotent for the same dataplane). `changed: false` with the
-   * current workload when another dataplane has it or it is no longer pending: skip it, never fail.
+   * pending → claimed by `dataplane` (idempotent for the same dataplane), storing the SHA-256 (hex)
+   * of the token the launcher hands its worker (the token itself is never stored). `changed: false`
+   * with the current workload when another dataplane has it or it is no longer pending: skip it.
    */
-  claim(id: WorkloadId, dataplane: DataplaneId, deadline: number): Effect.Effect<Transitioned, WorkloadNotFound | StoreError>
+  claim(id: WorkloadId, dataplane: DataplaneId, deadline: number, tokenHash: string): Effect.Effect<Transitioned, WorkloadNotFound | StoreError>
 
   /** claimed|launched → launched, new deadline. 410 when ended. */
   launch(id: WorkloadId, deadline: number): Effect.Effect<Transitioned, TransitionError>

@@ -116,6 +116,8 @@ export const make = Effect.gen(function*() {
   }, orStoreError("JobStore.enqueueJob"))
 
   const queueJob = Effect.fn("JobStore.queueJob")(function*(jobId: JobId) {
+    // A retry waits for capacity again: incomplete → pending → queued (the table has no shortcut).
+    if ((yield* findJob(jobId)).status === "incomplete") yield* setStatus(jobId, "pending")
     return (yield* setStatus(jobId, "queued")).job
   }, orStoreError("JobStore.queueJob"))
 

@@ -167,7 +167,7 @@ const workloads = statements(
       priority integer NOT NULL DEFAULT 0,
       mutex_key text,
       dataplane_id text,
-      token_hash text NOT NULL UNIQUE,
+      token_hash text UNIQUE,
       deadline timestamptz,
       poll_deadline timestamptz NOT NULL DEFAULT now(),
       acked_at timestamptz,

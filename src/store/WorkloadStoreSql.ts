@@ -109,7 +109,6 @@ export const make = Effect.gen(function*() {
         connection: workload.connection ?? null,
         priority: workload.priority,
         mutex_key: workload.mutexKey ?? null,
-        token_hash: workload.tokenHash,
         deadline: new Date(workload.deadline)
       })} RETURNING *`.pipe(
         Effect.catchIf((error) => uniqueViolation(error) === "workloads_pkey", () => Effect.fail(new WorkloadExists({ workloadId: workload.id })))
@@ -145,9 +144,10 @@ export const make = Effect.gen(function*() {
     return [...workloads].sort(byQueueOrder)
   }, orStoreError("WorkloadStore.poll"))
 
-  const claim = Effect.fn("WorkloadStore.claim")(function*(id: W.WorkloadId, dataplane: W.DataplaneId, deadline: number) {
+  const claim = Effect.fn("WorkloadStore.claim")(function*(id: W.WorkloadId, dataplane: W.DataplaneId, deadline: number, tokenHash: string) {
     const rows = yield* sql`UPDATE workloads
       SET status = 'claimed', updated_at = now(), acked_at = COALESCE(acked_at, now()), dataplane_id = ${dataplane},
+        token_hash = ${tokenHash},
         deadline = CASE WHEN status = 'pending' THEN ${new Date(deadline)} ELSE deadline END
       WHERE id = ${id} AND (status = 'pending' OR (status = 'claimed' AND dataplane_id = ${dataplane})) RETURNING *`
     if (rows[0] !== undefined) return { workload: yield* toWorkload(rows[0]), changed: true }

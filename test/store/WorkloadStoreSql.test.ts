@@ -13,6 +13,7 @@ import * as TestDatabase from "./TestDatabase.ts"
 const HOUR = 3_600_000
 const dp = W.DataplaneId.make
 let seq = 0
+const tok = () => `token-hash-${++seq}-${Math.random()}`
 
 /** A check job with a pending workload of a fresh id. */
 const newWorkload = (overrides: Partial<NewWorkload> = {}) =>
@@ -27,14 +28,13 @@ const newWorkload = (overrides: Partial<NewWorkload> = {}) =>
       attemptNumber: AttemptNumber.make(0),
       priority: W.PRIORITY_HIGH,
       deadline: Date.now() + HOUR,
-      tokenHash: `hash-${seq}-${Math.random()}`,
       ...overrides
     })
   })
 
 type Step = (store: WorkloadStore["Service"], id: W.WorkloadId) => Effect.Effect<unknown, unknown>
 const steps: Record<W.WorkloadCall, Step> = {
-  claim: (s, id) => s.claim(id, dp("dp1"), Date.now() + HOUR),
+  claim: (s, id) => s.claim(id, dp("dp1"), Date.now() + HOUR, `t-${id}`),
   launch: (s, id) => s.launch(id, Date.now() + HOUR),
   running: (s, id) => s.running(id, Date.now() + HOUR),
   heartbeat: (s, id) => s.heartbeat(id, Date.now() + HOUR),
@@ -88,11 +88,11 @@ for (const db of TestDatabase.all) {
       Effect.gen(function*() {
         const store = yield* WorkloadStore
         const workload = yield* newWorkload()
-        assert.isTrue((yield* store.claim(workload.id, dp("a"), Date.now() + HOUR)).changed)
-        const other = yield* store.claim(workload.id, dp("b"), Date.now() + HOUR)
+        assert.isTrue((yield* store.claim(workload.id, dp("a"), Date.now() + HOUR, tok())).changed)
+        const other = yield* store.claim(workload.id, dp("b"), Date.now() + HOUR, tok())
         assert.isFalse(other.changed)
         assert.strictEqual(other.workload.dataplaneId, "a")
-        assert.isTrue((yield* store.claim(workload.id, dp("a"), Date.now() + HOUR)).changed, "same dataplane: idempotent")
+        assert.isTrue((yield* store.claim(workload.id, dp("a"), Date.now() + HOUR, tok())).changed, "same dataplane: idempotent")
         const runningOne = (yield* store.running(workload.id, Date.now() + HOUR)).workload
         assert.isDefined(runningOne.startedAt)
         assert.isAtLeast(runningOne.startedAt!, runningOne.createdAt)
@@ -127,7 +127,7 @@ for (const db of TestDatabase.all) {
         const high = yield* newWorkload({ type: "discover", priority: W.PRIORITY_HIGH })
         const polled = yield* store.poll(["discover"], 10, 0)
         assert.deepStrictEqual(polled.map((w) => w.id), [high.id, low.id])
-        yield* store.claim(high.id, dp("x"), Date.now() + HOUR)
+        yield* store.claim(high.id, dp("x"), Date.now() + HOUR, tok())
         const again = yield* store.poll(["discover"], 10, 60_000)
         assert.deepStrictEqual(again.map((w) => w.id), [low.id], "redelivered: the window was 0")
         assert.deepStrictEqual(yield* store.poll(["discover"], 10, 60_000), [], "inside the window")
@@ -140,12 +140,12 @@ for (const db of TestDatabase.all) {
         const now = Date.now()
         const unclaimed = yield* newWorkload({ deadline: now - 1 })
         const unlaunched = yield* newWorkload()
-        yield* store.claim(unlaunched.id, dp("m"), now - 1)
+        yield* store.claim(unlaunched.id, dp("m"), now - 1, tok())
         const silent = yield* newWorkload()
-        yield* store.claim(silent.id, dp("m"), now + HOUR)
+        yield* store.claim(silent.id, dp("m"), now + HOUR, tok())
         yield* store.running(silent.id, now - 1)
         const alive = yield* newWorkload()
-        yield* store.claim(alive.id, dp("m"), now + HOUR)
+        yield* store.claim(alive.id, dp("m"), now + HOUR, tok())
         yield* store.running(alive.id, now + HOUR)
         const failed = yield* store.failOverdue(now, { nonSyncTimeoutMs: 4 * HOUR, syncTimeoutMs: 720 * HOUR })
         const byId = new Map(failed.map((f) => [f.workload.id, f]))
@@ -188,7 +188,7 @@ if (url !== undefined && url !== "") {
           const job = yield* jobs.enqueueJob({ configType: "check_connection_source", scope: "race", config: {} })
           const id = W.WorkloadId.make(W.checkId("race", job.id, 0))
           ids.push(id)
-          yield* a.create({ id, type: "check", jobId: job.id, attemptNumber: AttemptNumber.make(0), priority: 1, deadline: Date.now() + HOUR, tokenHash: `race-${i}` })
+          yield* a.create({ id, type: "check", jobId: job.id, attemptNumber: AttemptNumber.make(0), priority: 1, deadline: Date.now() + HOUR })
         }
         const launcher = (store: WorkloadStore["Service"], name: string) =>
           Effect.gen(function*() {
@@ -196,7 +196,7 @@ if (url !== undefined && url !== "") {
             for (let round = 0; round < 40; round++) {
               const polled = yield* store.poll(["check"], 3, 60_000)
               for (const w of polled) {
-                const claimed = yield* store.claim(w.id, dp(name), Date.now() + HOUR)
+                const claimed = yield* store.claim(w.id, dp(name), Date.now() + HOUR, tok())
                 if (claimed.changed) mine.push(w.id)
               }
             }

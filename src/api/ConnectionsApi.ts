@@ -1,0 +1,44 @@
+/**
+ * The connections group: CRUD addressed by name, and POST …/sync|check|discover, which enqueue jobs.
+ * Declaration only (handlers in ConnectionsHandlers.ts).
+ */
+import { Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
+import { ConnectionId } from "../scheduler/Ids.ts"
+import { ActiveJobExists, ConnectionNotFound } from "../scheduler/StoreErrors.ts"
+import { ConnectionExists, ConnectionInvalid } from "./ApiErrors.ts"
+import { CheckJobs, ConnectionCreate, ConnectionRead, ConnectionUpdate, JobRead } from "./ApiModels.ts"
+import { ApiAuth } from "./Auth.ts"
+
+const byName = { name: ConnectionId }
+
+export class ConnectionsApi extends HttpApiGroup.make("connections")
+  .add(
+    HttpApiEndpoint.get("list", "/connections", { success: Schema.Array(ConnectionRead) }),
+    HttpApiEndpoint.get("get", "/connections/:name", { params: byName, success: ConnectionRead, error: ConnectionNotFound }),
+    HttpApiEndpoint.post("create", "/connections", {
+      payload: ConnectionCreate,
+      success: ConnectionRead.pipe(HttpApiSchema.status(201)),
+      error: [ConnectionInvalid, ConnectionExists]
+    }),
+    HttpApiEndpoint.put("update", "/connections/:name", {
+      params: byName,
+      payload: ConnectionUpdate,
+      success: ConnectionRead,
+      error: [ConnectionInvalid, ConnectionNotFound]
+    }),
+    HttpApiEndpoint.delete("delete", "/connections/:name", {
+      params: byName,
+      success: HttpApiSchema.NoContent,
+      error: ConnectionNotFound
+    }),
+    HttpApiEndpoint.post("sync", "/connections/:name/sync", {
+      params: byName,
+      success: JobRead,
+      error: [ConnectionNotFound, ActiveJobExists]
+    }),
+    HttpApiEndpoint.post("check", "/connections/:name/check", { params: byName, success: CheckJobs, error: ConnectionNotFound }),
+    HttpApiEndpoint.post("discover", "/connections/:name/discover", { params: byName, success: JobRead, error: ConnectionNotFound })
+  )
+  .middleware(ApiAuth)
+{}

@@ -1,0 +1,49 @@
+/**
+ * Handlers of the jobs group: list (filters, cursor paging), get (JobInfoRead), get light, cancel
+ * through the JobRunner, and an attempt's logs by offset.
+ */
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { toJobInfoRead, toJobRead } from "../../scheduler/JobInfoRead.ts"
+import { JobStore } from "../../scheduler/JobStore.ts"
+import { JobRunner } from "../../scheduler/JobRunner.ts"
+import { JobNotFound } from "../../scheduler/StoreErrors.ts"
+import { Api } from "../Api.ts"
+
+const DEFAULT_PAGE = 20
+const DEFAULT_LOG_PAGE = 1000
+
+export const jobsHandlers = HttpApiBuilder.group(
+  Api,
+  "jobs",
+  Effect.fn(function*(handlers) {
+    const jobs = yield* JobStore
+    const runner = yield* JobRunner
+    const notFound = (error: { readonly _tag: string }) =>
+      error instanceof JobNotFound ? Effect.fail(error) : Effect.die(error)
+    return handlers.handleAll({
+      list: ({ query }) =>
+        jobs.listJobs({
+          limit: query.limit ?? DEFAULT_PAGE,
+          ...(query.connection === undefined ? {} : { connection: query.connection }),
+          ...(query.status === undefined ? {} : { status: [query.status] }),
+          ...(query.type === undefined ? {} : { configType: query.type }),
+          ...(query.cursor === undefined ? {} : { cursor: query.cursor })
+        }).pipe(
+          Effect.map((page) => ({ jobs: page.jobs.map(toJobRead), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) })),
+          Effect.orDie
+        ),
+      get: ({ params }) => jobs.getJob(params.id).pipe(Effect.map(toJobInfoRead), Effect.catch(notFound)),
+      getLight: ({ params }) => jobs.getJob(params.id).pipe(Effect.map((info) => ({ job: toJobRead(info.job) })), Effect.catch(notFound)),
+      cancel: ({ params }) =>
+        runner.cancel(params.id).pipe(
+          Effect.map(toJobInfoRead),
+          Effect.catch((error) => error instanceof JobNotFound ? Effect.fail(error) : Effect.die(error))
+        ),
+      logs: ({ params, query }) =>
+        jobs.readLogs(params.id, params.attempt, query.offset ?? 0, query.limit ?? DEFAULT_LOG_PAGE).pipe(
+          Effect.catchTag("StoreError", Effect.die)
+        )
+    })
+  })
+)

@@ -1,0 +1,44 @@
+/**
+ * The settings of `sluice serve` from the environment, with Airbyte's defaults: worker slots
+ * (MAX_SYNC_WORKERS 10, MAX_CHECK_WORKERS 5), deadlines (claim 30 min, launch 30 min, start 10 min,
+ * heartbeat 10 min), worker heartbeat every 10 s, monitor every minute, non-sync timeout 4 h, sync
+ * timeout 30 days, queue redelivery 5 min; SLUICE_* knobs make them short for tests.
+ */
+import { Data, Effect } from "effect"
+
+export class InvalidServeSetting extends Data.TaggedError("InvalidServeSetting")<{ readonly variable: string; readonly value: string }> {
+  override get message() {
+    return `${this.variable} must be a positive number, got ${JSON.stringify(this.value)}`
+  }
+}
+
+const vars = {
+  maxSyncWorkers: ["MAX_SYNC_WORKERS", 10, 1],
+  maxCheckWorkers: ["MAX_CHECK_WORKERS", 5, 1],
+  heartbeatIntervalMs: ["SLUICE_HEARTBEAT_INTERVAL_SECONDS", 10, 1000],
+  heartbeatTimeoutMs: ["SLUICE_HEARTBEAT_TIMEOUT_SECONDS", 600, 1000],
+  claimTimeoutMs: ["SLUICE_CLAIM_TIMEOUT_SECONDS", 1800, 1000],
+  launchTimeoutMs: ["SLUICE_LAUNCH_TIMEOUT_SECONDS", 1800, 1000],
+  startTimeoutMs: ["SLUICE_START_TIMEOUT_SECONDS", 600, 1000],
+  monitorIntervalMs: ["SLUICE_MONITOR_INTERVAL_SECONDS", 60, 1000],
+  nonSyncTimeoutMs: ["NON_SYNC_WORKLOAD_TIMEOUT_SECONDS", 4 * 3600, 1000],
+  syncTimeoutMs: ["SYNC_WORKLOAD_TIMEOUT_SECONDS", 30 * 86400, 1000],
+  redeliveryMs: ["WORKLOAD_REDELIVERY_WINDOW_SECONDS", 300, 1000],
+  pollIntervalMs: ["SLUICE_LAUNCHER_POLL_MS", 250, 1],
+  scheduleIntervalMs: ["SLUICE_SCHEDULE_INTERVAL_SECONDS", 60, 1000],
+  shutdownGraceMs: ["SLUICE_SHUTDOWN_GRACE_SECONDS", 30, 1000]
+} as const
+
+export type ServeSettings = { readonly [K in keyof typeof vars]: number }
+
+export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function*() {
+    const out: Partial<Record<keyof typeof vars, number>> = {}
+    for (const [key, [variable, fallback, unit]] of Object.entries(vars) as ReadonlyArray<[keyof typeof vars, readonly [string, number, number]]>) {
+      const raw = env[variable]?.trim()
+      const value = raw === undefined || raw === "" ? fallback : Number(raw)
+      if (!Number.isFinite(value) || value <= 0) return yield* new InvalidServeSetting({ variable, value: raw ?? "" })
+      out[key] = Math.round(value * unit)
+    }
+    return out as ServeSettings
+  })

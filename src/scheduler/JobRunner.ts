@@ -1,0 +1,171 @@
+/**
+ * The control plane's job loop: creates jobs for syncs, checks and discovers, runs each attempt as a
+ * workload (job `queued` until a launcher has a slot, `running` once launched), waits for its end,
+ * and lets `RetryManager.runWithRetries` decide what follows — the next attempt resumes from the
+ * committed state. Cancelling ends the job and its workloads (their workers stop). No SQL or HTTP.
+ */
+import { Clock, Context, Effect, FiberSet, Layer } from "effect"
+import type { FailureReason } from "../engine/replication/FailureReason.ts"
+import * as AttemptFailures from "./AttemptFailures.ts"
+import { ConnectionSpecs } from "./ConnectionSpecs.ts"
+import { ConnectionStore } from "./ConnectionStore.ts"
+import { AttemptNumber, type ConnectionId, type JobId } from "./Ids.ts"
+import type { Job, JobConfigType } from "./Job.ts"
+import { type JobInfo, JobStore } from "./JobStore.ts"
+import * as JobStatus from "./JobStatus.ts"
+import * as RetryManager from "./RetryManager.ts"
+import { RetryStateStore } from "./RetryStateStore.ts"
+import * as W from "./Workload.ts"
+import { WorkloadStore } from "./WorkloadStore.ts"
+import * as WorkloadWatcher from "./WorkloadWatcher.ts"
+
+export interface JobRunnerOptions {
+  /** A workload must be claimed within this (reference §5.2: 30 min). */
+  readonly claimTimeoutMs: number
+  /** How often the watcher polls workload statuses. */
+  readonly watchIntervalMs: number
+}
+
+type Target = "source" | "destination"
+
+/** Checks and discovers are not retried (Airbyte runs them once): every limit is reached at once. */
+const noRetries = {
+  maxSuccessiveCompleteFailures: 1,
+  maxTotalCompleteFailures: 1,
+  maxSuccessivePartialFailures: 1,
+  maxTotalPartialFailures: 1
+}
+
+export class JobRunner extends Context.Service<JobRunner, {
+  /** Enqueues a sync of the connection (409 ActiveJobExists while one is active) and runs it. */
+  sync(connection: ConnectionId): Effect.Effect<Job, unknown>
+  /** Enqueues one check job per connector of the connection. */
+  check(connection: ConnectionId): Effect.Effect<{ readonly source: Job; readonly destination: Job }, unknown>
+  discover(connection: ConnectionId): Effect.Effect<Job, unknown>
+  /** Cancels the job: manual_cancellation on its running attempt, its workloads cancelled. */
+  cancel(jobId: JobId): Effect.Effect<JobInfo, unknown>
+  /** Jobs this process is running (orchestrating). */
+  readonly inFlight: Effect.Effect<number>
+}>()("sluice/scheduler/JobRunner") {}
+
+const platformFailure = (workload: W.Workload, at: number): FailureReason => ({
+  failureOrigin: "airbyte_platform",
+  failureType: "system_error",
+  externalMessage: workload.terminationReason ?? `the workload ended ${workload.status} without reporting a result`,
+  internalMessage: `workload ${workload.id} ended ${workload.status}` +
+    (workload.terminationSource === undefined ? "" : ` (source: ${workload.terminationSource})`) +
+    (workload.terminationReason === undefined ? "" : `: ${workload.terminationReason}`),
+  retryable: true,
+  timestamp: at
+})
+
+export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOptions) {
+  const jobs = yield* JobStore
+  const connections = yield* ConnectionStore
+  const workloads = yield* WorkloadStore
+  const retryStates = yield* RetryStateStore
+  const specs = yield* ConnectionSpecs
+  const watcher = yield* WorkloadWatcher.make(options.watchIntervalMs)
+  const fibers = yield* FiberSet.make()
+
+  /** One attempt as a workload: queue the job, create the workload, await its end, read the outcome. */
+  const attemptViaWorkload = (job: Job, type: W.WorkloadType, target: Target | undefined) => (n: number) =>
+    Effect.gen(function*() {
+      const queued = yield* jobs.queueJob(job.id)
+      if (JobStatus.isTerminal(queued.status)) return RetryManager.cancelled
+      const attemptNumber = AttemptNumber.make(n)
+      const actor = `${job.scope}${target === undefined ? "" : `-${target}`}`
+      const id = W.WorkloadId.make(
+        type === "sync" ? W.syncId(job.scope, job.id, n) : type === "check" ? W.checkId(actor, job.id, n) : W.discoverId(actor, job.id, n)
+      )
+      const now = yield* Clock.currentTimeMillis
+      yield* workloads.create({
+        id,
+        type,
+        jobId: job.id,
+        attemptNumber,
+        connection: job.scope as ConnectionId,
+        priority: W.priorityOf(type),
+        ...(type === "sync" ? { mutexKey: job.scope } : {}),
+        deadline: now + options.claimTimeoutMs
+      })
+      yield* watcher.awaitEnd(id)
+      const workload = yield* workloads.get(id)
+      const info = yield* jobs.getJob(job.id)
+      if (info.job.status === "cancelled") return RetryManager.cancelled
+      const attempt = info.attempts.find((a) => a.attemptNumber === attemptNumber)
+      const at = yield* Clock.currentTimeMillis
+      if (attempt === undefined || attempt.status === "running") {
+        // The worker never reported: never launched, killed, or superseded. The workload says why.
+        if (attempt === undefined) yield* jobs.createAttempt(job.id)
+        const summary = { failures: [platformFailure(workload, at)], partialSuccess: false }
+        yield* jobs.failAttempt(job.id, attemptNumber, summary)
+        const persisted = (yield* jobs.getJob(job.id)).attempts.find((a) => a.attemptNumber === attemptNumber)
+        return RetryManager.failed(summary, RetryManager.hasProgress(persisted?.totalStats))
+      }
+      if (attempt.status === "succeeded") return RetryManager.succeeded(attempt)
+      const summary = attempt.failureSummary ?? { failures: [platformFailure(workload, at)] }
+      return RetryManager.failed(summary, RetryManager.hasProgress(attempt.totalStats))
+    })
+
+  /** Runs the job's attempts to its end; interruption (shutdown) cancels it. */
+  const run = (job: Job, type: W.WorkloadType, target: Target | undefined) =>
+    Effect.gen(function*() {
+      const record = yield* connections.get(job.scope as ConnectionId)
+      const policy = yield* specs.policy(record.spec)
+      const outcome = yield* RetryManager.runWithRetries({
+        policy: type === "sync" ? policy : { ...policy, ...noRetries },
+        connectionName: job.scope,
+        runAttempt: attemptViaWorkload(job, type, target),
+        onDecision: (decision) => retryStates.put(job.id, decision.state)
+      })
+      if (outcome._tag === "Failed") yield* jobs.failJob(job.id)
+      if (outcome._tag === "Cancelled") yield* jobs.cancelJob(job.id, AttemptFailures.cancellation(Date.now()))
+    }).pipe(
+      Effect.onInterrupt(() => cancel(job.id).pipe(Effect.ignore)),
+      Effect.catchCause((cause) =>
+        Effect.gen(function*() {
+          yield* Effect.logError(`job ${job.id} stopped unexpectedly`, cause)
+          yield* jobs.failJob(job.id).pipe(Effect.ignore)
+        })
+      ),
+      Effect.withSpan("JobRunner.run", { attributes: { jobId: job.id, type } })
+    )
+
+  const start = (configType: JobConfigType, type: W.WorkloadType, connection: ConnectionId, target?: Target) =>
+    Effect.gen(function*() {
+      const record = yield* connections.get(connection)
+      const job = yield* jobs.enqueueJob({ configType, scope: connection, config: record.spec })
+      yield* FiberSet.run(fibers, run(job, type, target))
+      return job
+    })
+
+  const cancel = Effect.fn("JobRunner.cancel")(function*(jobId: JobId) {
+    const at = yield* Clock.currentTimeMillis
+    yield* jobs.cancelJob(jobId, AttemptFailures.cancellation(at))
+    for (const workload of yield* workloads.activeOfJob(jobId)) {
+      yield* workloads.cancel(workload.id, { source: "api", reason: "The job was cancelled" }).pipe(
+        Effect.catchTag("WorkloadGone", () => Effect.void)
+      )
+    }
+    return yield* jobs.getJob(jobId)
+  })
+
+  return JobRunner.of({
+    sync: Effect.fn("JobRunner.sync")(function*(connection: ConnectionId) {
+      return yield* start("sync", "sync", connection)
+    }),
+    check: Effect.fn("JobRunner.check")(function*(connection: ConnectionId) {
+      const source = yield* start("check_connection_source", "check", connection, "source")
+      const destination = yield* start("check_connection_destination", "check", connection, "destination")
+      return { source, destination }
+    }),
+    discover: Effect.fn("JobRunner.discover")(function*(connection: ConnectionId) {
+      return yield* start("discover_schema", "discover", connection)
+    }),
+    cancel,
+    inFlight: FiberSet.size(fibers)
+  })
+})
+
+export const layer = (options: JobRunnerOptions) => Layer.effect(JobRunner, make(options))
