@@ -4,7 +4,7 @@
  * workers, and the tests. Declares; implements nothing.
  */
 import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, OpenApi } from "effect/http-api"
 import { ConnectionsApi } from "./ConnectionsApi.ts"
 import { JobsApi } from "./JobsApi.ts"
 import { WorkloadsApi } from "./WorkloadsApi.ts"
@@ -23,6 +23,8 @@ export class Api extends HttpApi.make("sluice")
   .add(ConnectionsApi)
   .add(JobsApi)
   .add(WorkloadsApi)
+  // A request that does not decode is a 400 problem listing each bad value's path.
+  .middleware(HttpApiMiddleware.ProblemDetails)
   .prefix(API_PREFIX)
   .annotateMerge(OpenApi.annotations({
     title: "Sluice API",

@@ -4,7 +4,7 @@
  * ApiSettings; the CLI serves it (NodeHttpServer) and tests call it through HttpApiTest.
  */
 import { Effect, Layer } from "effect"
-import { HttpApiBuilder } from "effect/http-api"
+import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { Api, OPENAPI_PATH } from "../Api.ts"
 import { ApiSettings } from "./ApiSettings.ts"
 import { apiAuthLayer, workerAuthLayer } from "./AuthHandlers.ts"
@@ -24,7 +24,7 @@ export const healthHandlers = HttpApiBuilder.group(
 )
 
 /** The auth middlewares, provided with provideMerge: the routes resolve them too. */
-export const authLayer = Layer.mergeAll(apiAuthLayer, workerAuthLayer)
+export const authLayer = Layer.mergeAll(apiAuthLayer, workerAuthLayer, HttpApiMiddleware.layerProblemDetails({ includeDetails: true }))
 
 export const handlersLayer = Layer.mergeAll(healthHandlers, connectionsHandlers, jobsHandlers, workloadsHandlers).pipe(
   Layer.provideMerge(authLayer)

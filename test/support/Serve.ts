@@ -1,0 +1,123 @@
+/**
+ * Helpers for end-to-end tests of `sluice serve`: start a real server process on a config in a temp
+ * dir, call its API with fetch, and find a process's descendants through /proc.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { NODE_FLAGS } from "../../src/plugins/builtin.ts"
+
+const sluice = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url))
+
+export interface Server {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly output: () => string
+  readonly api: (method: string, path: string, body?: unknown, token?: string) => Promise<{ status: number; body: any }>
+  readonly stop: () => Promise<number | null>
+}
+
+export const config = (connections: Record<string, string>) => `import { defineConfig, destinations, sources } from "sluice"
+export default defineConfig({
+  connections: {
+${Object.entries(connections).map(([name, source]) => `    "${name}": { source: sources.faker(${source}), destination: destinations.jsonl({ path: "./out/${name}" }) }`).join(",\n")}
+  }
+})
+`
+
+export const withDir = async (f: (dir: string) => Promise<void>) => {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-serve-"))
+  try {
+    await f(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export const writeConfig = (dir: string, text: string) => writeFile(join(dir, "sluice.config.ts"), text)
+
+export const startServe = async (dir: string, env: Record<string, string> = {}, token?: string): Promise<Server> => {
+  const child = spawn(process.execPath, [...NODE_FLAGS, sluice, "serve", "sluice.config.ts", "--port", "0"], {
+    cwd: dir,
+    env: { ...process.env, SLUICE_DATABASE_URL: "", SLUICE_LAUNCHER_POLL_MS: "100", ...env, ...(token === undefined ? {} : { SLUICE_API_TOKEN: token }) },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout!.setEncoding("utf8").on("data", (t: string) => (output += t))
+  child.stderr!.setEncoding("utf8").on("data", (t: string) => (output += t))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /listening on (http:\/\/\S+) /.exec(output)
+      if (match !== null) {
+        clearInterval(timer)
+        resolve(match[1]!)
+      }
+      if (child.exitCode !== null) {
+        clearInterval(timer)
+        reject(new Error(`serve exited: ${output}`))
+      }
+    }, 50)
+  })
+  const api = async (method: string, path: string, body?: unknown, auth = token) => {
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: { ...(auth === undefined ? {} : { authorization: `Bearer ${auth}` }), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await response.text()
+    return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined }
+  }
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM")
+    return exited
+  }
+  return { child, url, output: () => output, api, stop }
+}
+
+/** The pids of `pid`'s children (ppid = pid). */
+export const childrenOf = (pid: number): Array<number> =>
+  readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8")
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+      return ppid === pid ? [Number(d)] : []
+    } catch {
+      return []
+    }
+  })
+
+export const descendantsOf = (pid: number): Array<number> => childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)])
+
+export const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ")
+  } catch {
+    return ""
+  }
+}
+
+export const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")
+  } catch {
+    return false
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `f` until it returns a defined value (or fails after `timeoutMs`). */
+export const until = async <A>(f: () => Promise<A | undefined>, timeoutMs = 60_000, what = "condition"): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await f()
+    if (value !== undefined) return value
+    await sleep(100)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
