@@ -14,7 +14,8 @@ import { JobStore } from "../scheduler/JobStore.ts"
 import { duration, summaryTable } from "./Progress.ts"
 import * as Store from "./Store.ts"
 
-export const JOBS_USAGE = "jobs list [config] [--connection NAME] [--status STATUS] [--limit N] [--json] | jobs get <id> [config] [--json]"
+export const JOBS_USAGE = "jobs list [config] [--connection NAME] [--status STATUS] [--limit N] [--json] | jobs get <id> [config] [--json]\n" +
+  "       sluice jobs list|get <id>|cancel <id>|logs <id> [attempt] --server URL [--type T] [--cursor C] [--offset N] (token: SLUICE_API_TOKEN)"
 
 /** The store of a config: `.sluice/` in the config file's directory (or in the given directory). */
 const dataDirOf = (config: string | undefined): string => {
@@ -83,10 +84,30 @@ export const jobsCommand = async (args: ReadonlyArray<string>): Promise<number> 
       connection: { type: "string" },
       status: { type: "string" },
       limit: { type: "string", default: "20" },
-      json: { type: "boolean", default: false }
+      json: { type: "boolean", default: false },
+      server: { type: "string" },
+      type: { type: "string" },
+      cursor: { type: "string" },
+      offset: { type: "string", default: "0" }
     }
   })
   const [sub, ...rest] = positionals
+  if (values.server !== undefined && sub !== undefined && ["list", "get", "cancel", "logs"].includes(sub)) {
+    const server = values.server
+    const remote = await import("./JobsRemote.ts")
+    const client = await import("./ApiClient.ts")
+    return Effect.runPromise(
+      remote.run(sub, rest, {
+        connection: values.connection,
+        status: values.status,
+        type: values.type,
+        cursor: values.cursor,
+        limit: Number(values.limit),
+        offset: Number(values.offset),
+        json: values.json
+      }).pipe(Effect.provide(client.layer(server, process.env["SLUICE_API_TOKEN"])), Store.reportErrors)
+    )
+  }
   if (sub === "list") {
     return Effect.runPromise(
       list({ connection: values.connection, status: values.status, limit: Number(values.limit), json: values.json }).pipe(

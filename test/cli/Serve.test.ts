@@ -44,6 +44,10 @@ describe("sluice serve (API, launcher, workers)", () => {
         const invalid = await server.api("POST", "/connections", { name: "broken", spec: { source: { kind: "source", connector: "faker", config: { count: "ten" } } } })
         assert.strictEqual(invalid.status, 400)
         assert.include(JSON.stringify(invalid.body), "source.config.count")
+        const listed = Serve.sluiceCli(["jobs", "list", "--server", server.url, "--json"], { SLUICE_API_TOKEN: TOKEN })
+        assert.deepStrictEqual(JSON.parse(listed).jobs.map((j: { id: number }) => j.id), [sync.body.id])
+        assert.match(Serve.sluiceCli(["jobs", "get", String(sync.body.id), "--server", server.url], { SLUICE_API_TOKEN: TOKEN }), /attempt 0: succeeded/)
+        assert.match(Serve.sluiceCli(["jobs", "logs", String(sync.body.id), "0", "--server", server.url], { SLUICE_API_TOKEN: TOKEN }), /\[platform\]/)
         const spec = await server.api("GET", "/openapi.json")
         assert.property(spec.body.paths, "/api/v1/connections/{name}/sync")
       } finally {

@@ -2,7 +2,7 @@
  * Helpers for end-to-end tests of `sluice serve`: start a real server process on a config in a temp
  * dir, call its API with fetch, and find a process's descendants through /proc.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -121,3 +121,7 @@ export const until = async <A>(f: () => Promise<A | undefined>, timeoutMs = 60_0
   }
   throw new Error(`timed out waiting for ${what}`)
 }
+
+/** Runs the `sluice` CLI to completion; returns its stdout (throws on a non-zero exit). */
+export const sluiceCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): string =>
+  execFileSync(process.execPath, [...NODE_FLAGS, sluice, ...args], { encoding: "utf8", env: { ...process.env, ...env } })
