@@ -6,7 +6,7 @@
  * taking work, let workers finish for the grace period, then cancel them; no process is left.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Deferred, Effect, Layer, Redacted, Scope } from "effect"
+import { Deferred, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { HttpRouter } from "effect/http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -102,7 +102,7 @@ const program = (options: { readonly configPath: string; readonly host: string; 
     yield* Deferred.await(options.stop)
     process.stderr.write(`sluice serve: shutting down (workers get ${settings.shutdownGraceMs / 1000} s to finish)\n`)
     yield* loop.drain(settings.shutdownGraceMs)
-    yield* Scope.close(work, { _tag: "Success", value: undefined } as never)
+    yield* Scope.close(work, Exit.void)
     return 0
   }).pipe(Effect.scoped)
 

@@ -9,7 +9,7 @@ import type { FailureReason } from "../engine/replication/FailureReason.ts"
 import * as AttemptFailures from "./AttemptFailures.ts"
 import { ConnectionSpecs } from "./ConnectionSpecs.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
-import { AttemptNumber, type ConnectionId, type JobId } from "./Ids.ts"
+import { AttemptNumber, ConnectionId, type JobId } from "./Ids.ts"
 import type { Job, JobConfigType } from "./Job.ts"
 import { type JobInfo, JobStore } from "./JobStore.ts"
 import * as JobStatus from "./JobStatus.ts"
@@ -84,7 +84,7 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
         type,
         jobId: job.id,
         attemptNumber,
-        connection: job.scope as ConnectionId,
+        connection: ConnectionId.make(job.scope),
         priority: W.priorityOf(type),
         ...(type === "sync" ? { mutexKey: job.scope } : {}),
         deadline: now + options.claimTimeoutMs
@@ -111,7 +111,7 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
   /** Runs the job's attempts to its end; interruption (shutdown) cancels it. */
   const run = (job: Job, type: W.WorkloadType, target: Target | undefined) =>
     Effect.gen(function*() {
-      const record = yield* connections.get(job.scope as ConnectionId)
+      const record = yield* connections.get(ConnectionId.make(job.scope))
       const policy = yield* specs.policy(record.spec)
       const outcome = yield* RetryManager.runWithRetries({
         policy: type === "sync" ? policy : { ...policy, ...noRetries },
