@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Entry point of the `sluice` command. Sluice runs its TypeScript sources directly (Node's type
 // stripping), which needs Node >= 22.19: `npx sluice` and npm scripts use the project's pinned Node.
 const [major, minor] = process.versions.node.split(".").map(Number)

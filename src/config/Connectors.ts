@@ -1,7 +1,7 @@
 /**
  * Connector specs for config as code: `sources.*` / `destinations.*` build plain data
  * (`{ kind, connector, config, command?, ipc?, env? }`), and the table of connectors a config may name
- * (the built-ins of src/plugins/builtin.ts plus the planned postgres pair) with their config Schemas.
+ * (the built-ins of src/plugins/builtin.ts, by the name a config uses) with their config Schemas.
  * Imports src/engine, src/plugins and `effect`; never scheduler, store, api or cli.
  */
 import { Schema } from "effect"
@@ -10,7 +10,8 @@ import type { IpcOptions } from "../engine/IpcOptions.ts"
 import { builtinConnectors } from "../plugins/builtin.ts"
 import type { faker } from "../plugins/faker/Faker.ts"
 import type { jsonl } from "../plugins/jsonl/JsonlDestination.ts"
-import { type Secret, SecretOrString } from "./Secret.ts"
+import * as PgConfig from "../plugins/postgres/PostgresConfig.ts"
+import type { Secret } from "./Secret.ts"
 
 export type ConnectorKind = "source" | "destination"
 
@@ -49,35 +50,15 @@ export type CommandConnectorSpec<K extends ConnectorKind> = {
 
 // ---------------------------------------------------------------------------------------- Postgres
 
-const NonEmptyString = Schema.String.check(Schema.isNonEmpty())
-const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }, { expected: "a port number between 1 and 65535" }))
-
-/** libpq's `sslmode` values. */
-export const SslMode = Schema.Literals(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
-export type SslMode = typeof SslMode.Type
-
-const postgresConnection = {
-  host: NonEmptyString.annotate({ description: "Host name or IP address of the server" }),
-  port: Port.annotate({ description: "TCP port of the server (usually 5432)" }),
-  database: NonEmptyString.annotate({ description: "Database name" }),
-  user: NonEmptyString.annotate({ description: "User name" }),
-  password: Schema.optionalKey(SecretOrString).annotate({ description: "Password; write secret(\"PGPASSWORD\")" }),
-  ssl_mode: Schema.optionalKey(SslMode).annotate({ description: "libpq sslmode (default prefer)" })
-}
-
-/** Config of the postgres source (the connector itself comes later; its config keys are fixed now). */
-export const PostgresSourceConfig = Schema.Struct({
-  ...postgresConnection,
-  schemas: Schema.Array(NonEmptyString).check(Schema.isMinLength(1)).annotate({ description: "Schemas whose tables are streams" })
-})
-export type PostgresSourceConfig = typeof PostgresSourceConfig.Type
-
-/** Config of the postgres destination (the connector itself comes later; its config keys are fixed now). */
-export const PostgresDestinationConfig = Schema.Struct({
-  ...postgresConnection,
-  schema: NonEmptyString.annotate({ description: "Schema the tables are written to (created if missing)" })
-})
-export type PostgresDestinationConfig = typeof PostgresDestinationConfig.Type
+export { SslMode } from "../plugins/postgres/PostgresConfig.ts"
+/** The config Schema of the postgres source (defined by the plugin; secrets are decoded as placeholder strings). */
+export const PostgresSourceConfig = PgConfig.PostgresSourceConfig
+/** The config Schema of the postgres destination (defined by the plugin). */
+export const PostgresDestinationConfig = PgConfig.PostgresDestinationConfig
+/** A connector config where `password` may be `secret("NAME")`. */
+type WithSecretPassword<C extends { readonly password?: string }> = Omit<C, "password"> & { readonly password?: string | Secret }
+export type PostgresSourceConfig = WithSecretPassword<PgConfig.PostgresSourceConfig>
+export type PostgresDestinationConfig = WithSecretPassword<PgConfig.PostgresDestinationConfig>
 
 // ---------------------------------------------------------------------------------------- Builders
 
@@ -138,46 +119,43 @@ export const destinations = {
 
 // ---------------------------------------------------------------------------------- Known connectors
 
-/** A connector a config may name by id. */
+/** A connector a config may name. */
 export interface KnownConnector {
+  /** The id `sluice connector <id>` runs. */
   readonly id: string
+  /** The name a config uses (`connector: "postgres"`): the id unless CONFIG_NAMES says otherwise. */
+  readonly name: string
   readonly kind: ConnectorKind
   /** Decodes its config (after secret references are replaced by placeholder strings). */
   readonly config: Schema.Codec<unknown, unknown>
   /** Config keys holding file-system paths: relative ones resolve against the config file's directory. */
   readonly pathKeys: ReadonlyArray<string>
-  /** The built-in that runs it; undefined while it is only planned (postgres today). */
+  /** The built-in that runs it. */
   readonly builtin: AnyConnector | undefined
 }
 
 const PATH_KEYS: Readonly<Record<string, ReadonlyArray<string>>> = { jsonl: ["path"] }
 
-const planned: ReadonlyArray<Pick<KnownConnector, "id" | "kind" | "config">> = [
-  { id: "postgres", kind: "source", config: PostgresSourceConfig as Schema.Codec<unknown, unknown> },
-  { id: "postgres", kind: "destination", config: PostgresDestinationConfig as Schema.Codec<unknown, unknown> }
-]
+/** Built-ins a config names otherwise than by their id: `sources.postgres(…)` runs `sluice connector postgres-source`. */
+const CONFIG_NAMES: Readonly<Record<string, string>> = { "postgres-source": "postgres", "postgres-destination": "postgres" }
 
-const knownConnectors = (): ReadonlyArray<KnownConnector> => {
-  const known: Array<KnownConnector> = builtinConnectors.map((builtin) => ({
+const knownConnectors = (): ReadonlyArray<KnownConnector> =>
+  builtinConnectors.map((builtin) => ({
     id: builtin.id,
+    name: CONFIG_NAMES[builtin.id] ?? builtin.id,
     kind: builtin.kind,
     config: builtin.config,
     pathKeys: PATH_KEYS[builtin.id] ?? [],
     builtin
   }))
-  for (const p of planned) {
-    if (!known.some((k) => k.id === p.id && k.kind === p.kind)) known.push({ ...p, pathKeys: PATH_KEYS[p.id] ?? [], builtin: undefined })
-  }
-  return known
-}
 
-/** The connector named `id` of this kind, if a config may name it. */
-export const findKnownConnector = (kind: ConnectorKind, id: string): KnownConnector | undefined =>
-  knownConnectors().find((k) => k.kind === kind && k.id === id)
+/** The connector a config names `name` for this kind, if there is one. */
+export const findKnownConnector = (kind: ConnectorKind, name: string): KnownConnector | undefined =>
+  knownConnectors().find((k) => k.kind === kind && k.name === name)
 
-/** The ids a config may name for this kind, built-ins first. */
+/** The names a config may use for this kind, in the order of src/plugins/builtin.ts. */
 export const knownConnectorIds = (kind: ConnectorKind): ReadonlyArray<string> =>
-  knownConnectors().filter((k) => k.kind === kind).map((k) => k.id)
+  knownConnectors().filter((k) => k.kind === kind).map((k) => k.name)
 
 /** Whether `id` names a connector of the other kind (`faker` as a destination). */
 export const otherKindOf = (kind: ConnectorKind, id: string): ConnectorKind | undefined => {

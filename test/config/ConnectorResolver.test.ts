@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { destinations, secret, sources } from "sluice"
-import { ConnectorUnavailable, resolveConnector } from "../../src/config/ConnectorResolver.ts"
+import { resolveConnector } from "../../src/config/ConnectorResolver.ts"
 import { builtinConnectorCommand } from "../../src/plugins/builtin.ts"
 import { MissingSecret } from "../../src/config/Secret.ts"
 import * as Runtime from "../../src/engine/ConnectorRuntime.ts"
@@ -72,11 +72,10 @@ describe("resolveConnector", () => {
       assert.deepStrictEqual(resolved.config, { password: "late" })
     }))
 
-  it.effect("a connector this build cannot run yet fails with ConnectorUnavailable", () =>
+  it.effect("postgres configs resolve to the postgres connector processes", () =>
     Effect.gen(function*() {
       const spec = destinations.postgres({ host: "h", port: 5432, database: "d", user: "u", schema: "s" })
-      const error = yield* Effect.flip(resolveConnector(spec, { path: "connections.pg.destination" }))
-      assert.instanceOf(error, ConnectorUnavailable)
-      assert.strictEqual(error.message, "connections.pg.destination.connector: the postgres destination is not available in this version of Sluice yet")
+      const resolved = yield* resolveConnector(spec, { path: "connections.pg.destination" })
+      assert.deepStrictEqual(resolved.definition.command, builtinConnectorCommand("postgres-destination"))
     }))
 })

@@ -52,11 +52,12 @@ describe("connector builders", () => {
     roundTrips(full)
   })
 
-  it("knows the built-ins and the planned postgres pair", () => {
+  it("knows the built-ins, postgres included", () => {
     assert.deepStrictEqual(knownConnectorIds("source"), ["faker", "postgres"])
     assert.deepStrictEqual(knownConnectorIds("destination"), ["jsonl", "dev-null", "postgres"])
     assert.isDefined(findKnownConnector("source", "faker")?.builtin)
-    assert.isUndefined(findKnownConnector("source", "postgres")?.builtin)
+    assert.strictEqual(findKnownConnector("source", "postgres")?.builtin?.id, "postgres-source")
+    assert.strictEqual(findKnownConnector("destination", "postgres")?.builtin?.id, "postgres-destination")
     assert.deepStrictEqual(findKnownConnector("destination", "jsonl")?.pathKeys, ["path"])
     assert.isUndefined(findKnownConnector("destination", "faker"))
   })

@@ -109,6 +109,12 @@ export const makeGate = (handovers: Map<number, Handover>): Gate => {
   const partitions = new Map<string, Open>()
   const sealed = new Map<string, number>()
   const held = new Set<Held>()
+  // COMPLETE statuses waiting for every partition of their stream (see SocketSource's completeStream).
+  const completions: Array<{
+    readonly message: M.TraceMessage
+    readonly claims: ReadonlyArray<Claim>
+    readonly after: ReadonlyArray<Claim>
+  }> = []
   // Records come in runs of one partition: the last lookup saves hashing a fresh id string per record.
   let lastId: string | undefined
   let lastOpen: Open | undefined
@@ -122,12 +128,14 @@ export const makeGate = (handovers: Map<number, Handover>): Gate => {
     return p
   }
 
+  const seal = (c: Claim) => {
+    partitions.delete(c.partition)
+    sealed.set(c.partition, c.expected)
+    if (sealed.size > SEALED_MEMORY) sealed.delete(sealed.keys().next().value!)
+  }
+
   const handOver = (h: Held, out: Array<M.AirbyteMessage>) => {
-    for (const c of h.claims) {
-      partitions.delete(c.partition)
-      sealed.set(c.partition, c.expected)
-      if (sealed.size > SEALED_MEMORY) sealed.delete(sealed.keys().next().value!)
-    }
+    for (const c of h.claims) seal(c)
     held.delete(h)
     lastId = undefined
     if (h.id !== undefined) handovers.set(h.id, h.info)
@@ -181,8 +189,90 @@ export const makeGate = (handovers: Map<number, Handover>): Gate => {
     return undefined
   }
 
+  /** A partition a state closed: met once that state was handed over (sealing it). */
+  const sealedBefore = (c: Claim): boolean | ConnectorError => {
+    const done = sealed.get(c.partition)
+    if (done === undefined) return false
+    return done === c.expected ? true : mismatch(c.partition, c.expected, done, "the stream's COMPLETE status counts otherwise")
+  }
+
+  /** A partition no state covers: met once all its records passed. */
+  const received = (c: Claim): boolean | ConnectorError => {
+    const p = partitions.get(c.partition)
+    const count = p?.received ?? 0
+    if (count > c.expected || p?.expected !== undefined) {
+      return mismatch(c.partition, c.expected, count, "the stream's COMPLETE status counts otherwise")
+    }
+    return count === c.expected
+  }
+
+  const releaseCompletions = (out: Array<M.AirbyteMessage>): ConnectorError | undefined => {
+    for (let i = 0; i < completions.length; i++) {
+      const completion = completions[i]!
+      let ready = true
+      for (const [claims, met] of [[completion.after, sealedBefore], [completion.claims, received]] as const) {
+        for (const c of claims) {
+          const ok = met(c)
+          if (ok instanceof ConnectorError) return ok
+          if (!ok) ready = false
+        }
+      }
+      if (!ready) continue
+      for (const c of completion.claims) seal(c)
+      lastId = undefined
+      out.push(completion.message)
+      completions.splice(i--, 1)
+    }
+    return undefined
+  }
+
+  const admitTrace = (message: M.TraceMessage, out: Array<M.AirbyteMessage>): ConnectorError | undefined => {
+    const partitionsOf = message.trace["sluice_partitions"]
+    if (message.trace.stream_status?.status !== "COMPLETE" || !isObject(partitionsOf)) {
+      out.push(message)
+      return undefined
+    }
+    const toClaims = (counts: unknown): Array<Claim> | ConnectorError => {
+      const claims: Array<Claim> = []
+      for (const [partition, expected] of Object.entries(isObject(counts) ? counts : {})) {
+        if (!isCount(expected)) return systemError(`socket mode: a COMPLETE status has a bad count for partition ${partition}`)
+        claims.push({ partition, expected })
+      }
+      return claims
+    }
+    const claims = toClaims(partitionsOf)
+    if (claims instanceof ConnectorError) return claims
+    const after = toClaims(message.trace["sluice_after"])
+    if (after instanceof ConnectorError) return after
+    const { sluice_partitions: _claims, sluice_after: _after, ...trace } = message.trace
+    completions.push({ message: { ...message, trace }, claims, after })
+    return undefined
+  }
+
   return {
     admit: (batch, out) => {
+      const error = admitBatch(batch, out)
+      return error ?? (completions.length === 0 ? undefined : releaseCompletions(out))
+    },
+    end: () => {
+      for (const h of held) {
+        for (const c of h.claims) {
+          const received = partitions.get(c.partition)?.received ?? 0
+          if (received !== c.expected) return mismatch(c.partition, c.expected, received, `${labelOf(h.id)} is incomplete at the end of all sockets`)
+        }
+      }
+      for (const completion of completions) {
+        const stream = completion.message.trace.stream_status?.stream_descriptor.name ?? "?"
+        for (const c of [...completion.after, ...completion.claims]) {
+          const received = sealed.get(c.partition) ?? partitions.get(c.partition)?.received ?? 0
+          if (received !== c.expected) return mismatch(c.partition, c.expected, received, `stream ${stream} is COMPLETE but incomplete at the end of all sockets`)
+        }
+      }
+      return undefined
+    }
+  }
+
+  function admitBatch(batch: ReadonlyArray<M.AirbyteMessage>, out: Array<M.AirbyteMessage>): ConnectorError | undefined {
       for (const message of batch) {
         if (message.type === "RECORD") {
           const partition = message.record["partition_id"]
@@ -193,19 +283,12 @@ export const makeGate = (handovers: Map<number, Handover>): Gate => {
         } else if (message.type === "STATE") {
           const error = admitState(message, out)
           if (error !== undefined) return error
+        } else if (message.type === "TRACE") {
+          const error = admitTrace(message, out)
+          if (error !== undefined) return error
         } else out.push(message)
       }
       return undefined
-    },
-    end: () => {
-      for (const h of held) {
-        for (const c of h.claims) {
-          const received = partitions.get(c.partition)?.received ?? 0
-          if (received !== c.expected) return mismatch(c.partition, c.expected, received, `${labelOf(h.id)} is incomplete at the end of all sockets`)
-        }
-      }
-      return undefined
-    }
   }
 }
 

@@ -65,10 +65,15 @@ const systemError = (message: string) => new ConnectorError({ failureType: "syst
  * demand, sockets assigned round-robin) and gets its `partition_id`. A STREAM state closes its stream's
  * partition; a GLOBAL or LEGACY state closes all of them. Every state gets `partition_id`, `id` (1, 2, …),
  * `sourceStats.recordCount` and `sluice_bytes`, and goes to a socket after the records it covers and
- * to stdout. Any other message goes to stdout only.
+ * to stdout. A stream's COMPLETE status goes to stdout and to a socket, claiming all the stream's
+ * partitions. Any other message goes to stdout only.
  */
 export const makeRouter = (options: RouterOptions): Router => {
   const current = new Map<string | undefined, Map<string, Partition>>()
+  // Every partition a stream had in this read, with its count and whether a state closed it: a COMPLETE
+  // status claims them all.
+  const history = new Map<string, { stated: Record<string, number>; unstated: Record<string, number> }>()
+  const historyKey = (namespace: string | undefined, name: string) => (namespace === undefined ? `\u0000${name}` : `${namespace}\u0000${name}`)
   const newId = options.partitionId ?? randomPartitionId
   let nextSocket = 0
   let ordinal = 0
@@ -83,9 +88,13 @@ export const makeRouter = (options: RouterOptions): Router => {
     return partition
   }
 
-  const close = (partition: Partition) => {
+  const close = (partition: Partition, byState: boolean) => {
     partition.closed = true
     current.get(partition.namespace)?.delete(partition.name)
+    const key = historyKey(partition.namespace, partition.name)
+    const counts = history.get(key) ?? { stated: {}, unstated: {} }
+    ;(byState ? counts.stated : counts.unstated)[partition.id] = partition.records
+    history.set(key, counts)
   }
 
   return {
@@ -118,7 +127,7 @@ export const makeRouter = (options: RouterOptions): Router => {
         const p = current.get(descriptor.namespace)?.get(descriptor.name) ?? open(descriptor.namespace, descriptor.name)
         const error = flush(p)
         if (error !== undefined) return error
-        close(p)
+        close(p, true)
         const state = message.state
         return emitState(p.socket, {
           ...message,
@@ -135,7 +144,7 @@ export const makeRouter = (options: RouterOptions): Router => {
         for (const p of closing) {
           const error = flush(p)
           if (error !== undefined) return error
-          close(p)
+          close(p, true)
           counts[p.id] = p.records
           streams.push({ name: p.name, ...(p.namespace === undefined ? {} : { namespace: p.namespace }), count: p.records, bytes: p.bytes })
           records += p.records
@@ -158,6 +167,33 @@ export const makeRouter = (options: RouterOptions): Router => {
         })
       }
 
+      /**
+       * A stream's COMPLETE status also goes to the destination (it finalises a stream, e.g. swaps an
+       * overwrite in, only on COMPLETE), claiming every partition of the stream so the destination kit
+       * hands it over after the stream's last record, whichever socket carried it.
+       */
+      const completeStream = (message: M.TraceMessage, descriptor: M.StreamDescriptor): ConnectorError | undefined => {
+        const open = current.get(descriptor.namespace)?.get(descriptor.name)
+        if (open !== undefined) {
+          const error = flush(open)
+          if (error !== undefined) return error
+          close(open, false)
+        }
+        const key = historyKey(descriptor.namespace, descriptor.name)
+        const claims = history.get(key) ?? { stated: {}, unstated: {} }
+        history.delete(key)
+        const socket = nextSocket
+        nextSocket = (nextSocket + 1) % options.sockets
+        // `sluice_partitions`: records no state covers, handed over with this status; `sluice_after`:
+        // partitions whose states must have been handed over first.
+        const trace = { ...message.trace, sluice_partitions: claims.unstated, sluice_after: claims.stated }
+        const bytes = options.encode([{ ...message, trace }])
+        if (bytes instanceof ConnectorError) return bytes
+        out[socket]!.push(bytes)
+        stdout.push(message)
+        return undefined
+      }
+
       for (const message of batch) {
         if (message.type === "RECORD") {
           const record = message.record
@@ -171,6 +207,9 @@ export const makeRouter = (options: RouterOptions): Router => {
           p.records++
         } else if (message.type === "STATE") {
           const error = M.stateTypeOf(message.state) === "STREAM" ? closeStream(message) : closeAll(message)
+          if (error !== undefined) return error
+        } else if (message.type === "TRACE" && message.trace.stream_status?.status === "COMPLETE") {
+          const error = completeStream(message, message.trace.stream_status.stream_descriptor)
           if (error !== undefined) return error
         } else {
           stdout.push(message)

@@ -59,6 +59,41 @@ const admitAll = (batches: ReadonlyArray<ReadonlyArray<M.AirbyteMessage>>) => {
   return { out, error: gate.end(), handovers }
 }
 
+const complete = (partitions: Record<string, number>, after: Record<string, number>): M.AirbyteMessage => ({
+  type: "TRACE",
+  trace: {
+    type: "STREAM_STATUS",
+    emitted_at: 1,
+    stream_status: { stream_descriptor: { name: "a" }, status: "COMPLETE" },
+    sluice_partitions: partitions,
+    sluice_after: after
+  }
+})
+
+describe("SocketDestination.makeGate: COMPLETE statuses", () => {
+  it("waits for the stream's stated partitions to be handed over and its unstated records to pass", () => {
+    // Socket 1 carries p1's records and state; socket 2 the COMPLETE (claiming p1 via its state, p2 unstated)
+    // and arrives first; p2's last record comes last.
+    const { out, error } = admitAll([
+      [complete({ p2: 2 }, { p1: 2 })],
+      [record("p1", 1), record("p2", 1)],
+      [record("p1", 2), streamState(1, "p1", 2)],
+      [record("p2", 2)]
+    ])
+    assert.isUndefined(error)
+    assert.deepStrictEqual(labels(out), ["p1:1", "p2:1", "p1:2", "S1", "p2:2", "TRACE"])
+    const trace = out[out.length - 1]!
+    assert.isTrue(trace.type === "TRACE" && trace.trace["sluice_partitions"] === undefined, "the kit's claims are not passed on")
+  })
+
+  it("fails at the end when a COMPLETE stream misses records, and when a record comes after it", () => {
+    const missing = admitAll([[complete({ p2: 3 }, {})], [record("p2", 1)]])
+    assert.include(missing.error?.message, "stream a is COMPLETE but incomplete")
+    const late = admitAll([[complete({ p2: 1 }, {})], [record("p2", 1)], [record("p2", 2)]])
+    assert.include(late.error?.message, "count mismatch for partition p2")
+  })
+})
+
 describe("SocketDestination.makeGate", () => {
   it("hands a state over right after the last record of its partition, whichever socket brought what first", () => {
     // The state of p1 arrives (from its socket) before two of its records (merged from elsewhere).
