@@ -6,6 +6,7 @@
 import { Effect, Option, Schema, Stream } from "effect"
 import { ConnectorError, type ConnectorContext, type InputState, type SourceConnector } from "../../engine/kit/Connector.ts"
 import { makeSpec } from "../../engine/kit/Spec.ts"
+import { streamEstimateTrace, streamStateOf, streamStatusTrace } from "../../engine/kit/SourceMessages.ts"
 import { fullIpc } from "../../engine/IpcOptions.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import * as FakerData from "./FakerData.ts"
@@ -60,33 +61,6 @@ const configError = (message: string) => new ConnectorError({ failureType: "conf
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const sameDescriptor = (d: M.StreamDescriptor, name: string, namespace: string | undefined) =>
-  d.name === name && d.namespace === namespace
-
-/** The state blob of one stream in the input state: STREAM, GLOBAL stream_states, or a LEGACY `{ <stream>: blob }`. */
-const blobOf = (state: InputState, name: string, namespace: string | undefined): unknown => {
-  switch (state._tag) {
-    case "None":
-      return undefined
-    case "Legacy":
-      return state.data[name]
-    case "PerStream": {
-      let found: unknown = undefined
-      for (const message of state.states) {
-        if (message.stream !== undefined && sameDescriptor(message.stream.stream_descriptor, name, namespace)) {
-          found = message.stream.stream_state
-        } else if (message.global !== undefined) {
-          const inner = message.global.stream_states.find((s) => sameDescriptor(s.stream_descriptor, name, namespace))
-          if (inner !== undefined) found = inner.stream_state
-        } else if (isObject(message.data) && message.data[name] !== undefined) {
-          found = message.data[name]
-        }
-      }
-      return found
-    }
-  }
-}
-
 interface Cursor {
   readonly text: string
   readonly ms: number
@@ -94,7 +68,7 @@ interface Cursor {
 
 /** The `updated_at` cursor of a stream's input state; a null/absent blob means "from the start". */
 const cursorOf = (state: InputState, name: string, namespace: string | undefined): Cursor | undefined | ConnectorError => {
-  const blob = blobOf(state, name, namespace)
+  const blob = streamStateOf(state, name, namespace)
   if (blob === undefined || blob === null) return undefined
   if (!isObject(blob)) return configError(`state of stream '${name}' must be an object like {"updated_at": "<ISO timestamp>"}`)
   const value = blob["updated_at"]
@@ -138,20 +112,6 @@ const plan = (config: FakerConfig, configured: M.ConfiguredAirbyteCatalog, state
   return plans
 }
 
-const statusTrace = (descriptor: M.StreamDescriptor, status: M.AirbyteStreamStatus): M.AirbyteMessage => ({
-  type: "TRACE",
-  trace: { type: "STREAM_STATUS", emitted_at: Date.now(), stream_status: { stream_descriptor: descriptor, status } }
-})
-
-const estimateTrace = (p: Plan, rows: number): M.AirbyteMessage => ({
-  type: "TRACE",
-  trace: {
-    type: "ESTIMATE",
-    emitted_at: Date.now(),
-    estimate: { name: p.stream.name, type: "STREAM", row_estimate: rows, ...(p.namespace === undefined ? {} : { namespace: p.namespace }) }
-  }
-})
-
 const stateMessage = (descriptor: M.StreamDescriptor, cursor: string | undefined, recordCount: number): M.AirbyteMessage => ({
   type: "STATE",
   state: {
@@ -194,9 +154,9 @@ function* batches(
   if (failAt === 0) return yield injected(config, context, 0)
   let emitted = 0
   // Every stream's estimate up front, so progress can be shown against the whole read.
-  yield plans.map((p) => estimateTrace(p, Math.max(0, config.count - p.start)))
+  yield plans.map((p) => streamEstimateTrace(p.descriptor, Math.max(0, config.count - p.start)))
   for (const p of plans) {
-    let out: Array<M.AirbyteMessage> = [statusTrace(p.descriptor, "STARTED")]
+    let out: Array<M.AirbyteMessage> = [streamStatusTrace(p.descriptor, "STARTED")]
     let cursor = p.cursor?.text
     let sinceState = 0
     for (let index = p.start; index < config.count; index++) {
@@ -214,7 +174,7 @@ function* batches(
         sinceState = 0
       }
       if (failAt === emitted) {
-        out.push(statusTrace(p.descriptor, last ? "COMPLETE" : "INCOMPLETE"))
+        out.push(streamStatusTrace(p.descriptor, last ? "COMPLETE" : "INCOMPLETE"))
         yield out
         return yield injected(config, context, emitted)
       }
@@ -225,7 +185,7 @@ function* batches(
     }
     // The final state of a stream, also for a stream that emitted nothing (the platform needs one).
     if (sinceState > 0 || p.start >= config.count) out.push(stateMessage(p.descriptor, cursor, sinceState))
-    out.push(statusTrace(p.descriptor, "COMPLETE"))
+    out.push(streamStatusTrace(p.descriptor, "COMPLETE"))
     yield out
   }
   if (failAt !== undefined) yield injected(config, context, emitted)

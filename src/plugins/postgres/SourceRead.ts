@@ -6,6 +6,7 @@
  */
 import { Effect, Option, Stream } from "effect"
 import { ConnectorError, type InputState } from "../../engine/kit/Connector.ts"
+import { streamEstimateTrace, streamStatusTrace } from "../../engine/kit/SourceMessages.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import * as Pg from "./PgClient.ts"
 import type { PostgresSourceConfig } from "./PostgresConfig.ts"
@@ -85,19 +86,6 @@ export const plan = (
   return plans
 }
 
-const statusTrace = (descriptor: M.StreamDescriptor, status: M.AirbyteStreamStatus): M.AirbyteMessage => ({
-  type: "TRACE",
-  trace: { type: "STREAM_STATUS", emitted_at: Date.now(), stream_status: { stream_descriptor: descriptor, status } }
-})
-
-const estimateTrace = (p: Plan, rows: number): M.AirbyteMessage => ({
-  type: "TRACE",
-  trace: {
-    type: "ESTIMATE",
-    emitted_at: Date.now(),
-    estimate: { name: p.descriptor.name, type: "STREAM", row_estimate: rows, ...(p.descriptor.namespace === undefined ? {} : { namespace: p.descriptor.namespace }) }
-  }
-})
 
 /** Turns fetched rows into messages, placing states; `finish` closes the stream with its last state. */
 const makeEmitter = (p: Plan, resumeInclusive: boolean) => {
@@ -160,7 +148,7 @@ const makeEmitter = (p: Plan, resumeInclusive: boolean) => {
     finish: (): Array<M.AirbyteMessage> => {
       const out: Array<M.AirbyteMessage> = []
       checkpoint(out)
-      out.push(statusTrace(p.descriptor, "COMPLETE"))
+      out.push(streamStatusTrace(p.descriptor, "COMPLETE"))
       return out
     }
   }
@@ -191,8 +179,8 @@ const readTable = (client: Pg.Client, config: PostgresSourceConfig, p: Plan, n: 
     const cursorName = Pg.ident(`sluice_cursor_${n}`)
     yield* Pg.query(client, config, `opening a cursor on ${label}`, `DECLARE ${cursorName} NO SCROLL CURSOR FOR ${sql}`, values)
     const emitter = makeEmitter(p, inclusive)
-    const head: Array<M.AirbyteMessage> = [statusTrace(p.descriptor, "STARTED")]
-    if (p.table.rowEstimate !== undefined) head.push(estimateTrace(p, p.table.rowEstimate))
+    const head: Array<M.AirbyteMessage> = [streamStatusTrace(p.descriptor, "STARTED")]
+    if (p.table.rowEstimate !== undefined) head.push(streamEstimateTrace(p.descriptor, p.table.rowEstimate))
     // The next FETCH is sent before this batch is converted, so the server works while the connector does.
     const fetch = () => {
       const rows = client.query<Array<string | null>>({ text: `FETCH ${FETCH_ROWS} FROM ${cursorName}`, rowMode: "array" }).then((r) => r.rows)

@@ -3,7 +3,7 @@
  * `cursor` is the last cursor value as the server prints it and `cursor_record_count` the rows read
  * with exactly that value. Finding a stream's blob in STREAM, GLOBAL or LEGACY input states. Pure.
  */
-import type { InputState } from "../../engine/kit/Connector.ts"
+import { streamStateOf } from "../../engine/kit/SourceMessages.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 
 export interface CursorState {
@@ -15,28 +15,8 @@ export interface CursorState {
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const same = (d: M.StreamDescriptor, name: string, namespace: string | undefined) => d.name === name && d.namespace === namespace
-
-/** The state blob of one stream: the last STREAM state for it, a GLOBAL stream_states entry, or `data[name]`. */
-export const blobOf = (state: InputState, name: string, namespace: string | undefined): unknown => {
-  switch (state._tag) {
-    case "None":
-      return undefined
-    case "Legacy":
-      return state.data[name]
-    case "PerStream": {
-      let found: unknown = undefined
-      for (const message of state.states) {
-        if (message.stream !== undefined && same(message.stream.stream_descriptor, name, namespace)) found = message.stream.stream_state
-        else if (message.global !== undefined) {
-          const inner = message.global.stream_states.find((s) => same(s.stream_descriptor, name, namespace))
-          if (inner !== undefined) found = inner.stream_state
-        } else if (isObject(message.data) && message.data[name] !== undefined) found = message.data[name]
-      }
-      return found
-    }
-  }
-}
+/** The state blob of one stream (see the kit's `streamStateOf`). */
+export const blobOf = streamStateOf
 
 /** The cursor state in a blob; undefined for no state, an empty blob or one this source did not write. */
 export const cursorStateOf = (blob: unknown): CursorState | undefined => {
