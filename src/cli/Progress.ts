@@ -61,7 +61,7 @@ export const makeProgressDisplay = (out: NodeJS.WriteStream, options: { readonly
   const started = Date.now()
   const tty = out.isTTY === true
   const every = options.plainEveryMs ?? 10_000
-  let lastPlain = 0
+  let lastPlain = started
   let shown = false
   return {
     update(snapshot: ProgressSnapshot) {
