@@ -24,11 +24,13 @@ import { ConnectionStore } from "../scheduler/ConnectionStore.ts"
 import { ConnectionId } from "../scheduler/Ids.ts"
 import * as JobRunner from "../scheduler/JobRunner.ts"
 import { JobStore } from "../scheduler/JobStore.ts"
+import { Launcher } from "../scheduler/Launcher.ts"
+import * as KubernetesSettings from "../scheduler/kubernetes/KubernetesSettings.ts"
 import * as ProcessLauncher from "../scheduler/ProcessLauncher.ts"
 import { DataplaneId } from "../scheduler/Workload.ts"
 import * as WorkloadLauncher from "../scheduler/WorkloadLauncher.ts"
 import * as ConnectionSpecsLive from "./ConnectionSpecsLive.ts"
-import { settingsFromEnv } from "./ServeSettings.ts"
+import { launcherFromEnv, settingsFromEnv } from "./ServeSettings.ts"
 import * as Store from "./Store.ts"
 
 const VERSION = "0.1.0"
@@ -37,6 +39,8 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
 const program = (options: { readonly configPath: string; readonly host: string; readonly port: number; readonly stop: Deferred.Deferred<void> }) =>
   Effect.gen(function*() {
     const settings = yield* settingsFromEnv(process.env)
+    const launcherKind = yield* launcherFromEnv(process.env)
+    const kube = launcherKind === "kubernetes" ? yield* KubernetesSettings.settingsFromEnv(process.env) : undefined
     const apiToken = process.env["SLUICE_API_TOKEN"]
     if (!LOOPBACK.has(options.host) && (apiToken === undefined || apiToken === "")) {
       process.stderr.write(`error: refusing to listen on ${options.host} without SLUICE_API_TOKEN: set a token, or listen on 127.0.0.1\n`)
@@ -85,9 +89,12 @@ const program = (options: { readonly configPath: string; readonly host: string; 
         heartbeatRetentionMs: 24 * 3_600_000,
         scheduleIntervalMs: settings.scheduleIntervalMs
       })
+      const launcher = kube === undefined
+        ? ProcessLauncher.make({ sluice: [process.execPath, ...NODE_FLAGS, sluiceBin()] })
+        : yield* KubernetesSettings.make(kube)
       return yield* WorkloadLauncher.make({
         dataplane,
-        serverUrl: workerUrl,
+        serverUrl: kube?.serverUrl ?? workerUrl,
         maxSyncWorkers: settings.maxSyncWorkers,
         maxCheckWorkers: settings.maxCheckWorkers,
         pollIntervalMs: settings.pollIntervalMs,
@@ -95,7 +102,7 @@ const program = (options: { readonly configPath: string; readonly host: string; 
         launchTimeoutMs: settings.launchTimeoutMs,
         startTimeoutMs: settings.startTimeoutMs,
         stopGraceMs: 10_000
-      }).pipe(Effect.provide(ProcessLauncher.layer({ sluice: [process.execPath, ...NODE_FLAGS, sluiceBin()] })))
+      }).pipe(Effect.provideService(Launcher, launcher))
     }).pipe(Scope.provide(work), Effect.provide(context))
 
     process.stdout.write(`sluice serve: listening on ${url} (API ${url}/api/v1, dataplane ${dataplane})\n`)

@@ -42,3 +42,12 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     }
     return out as ServeSettings
   })
+
+/** The launcher `sluice serve` uses: SLUICE_LAUNCHER=process (default) or kubernetes. */
+export const launcherFromEnv = (env: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function*() {
+    const raw = env["SLUICE_LAUNCHER"]?.trim() ?? ""
+    if (raw === "" || raw === "process") return "process" as const
+    if (raw === "kubernetes") return "kubernetes" as const
+    return yield* new InvalidServeSetting({ variable: "SLUICE_LAUNCHER", value: raw })
+  })

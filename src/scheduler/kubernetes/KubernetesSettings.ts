@@ -72,11 +72,14 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     return settings
   })
 
-/** The launcher over the workload store: a failed pod's cause fails its workload (source `launcher`). */
-export const layer = (settings: KubernetesSettings) =>
+/**
+ * The launcher over the workload store, its pod monitors living in the current Scope: a failed pod's
+ * cause fails its workload (source `launcher`).
+ */
+export const make = (settings: KubernetesSettings) =>
   Effect.gen(function*() {
     const store = yield* WorkloadStore
-    return KubernetesLauncher.layer({
+    return yield* KubernetesLauncher.make({
       kubeConfig: settings.kubeConfig,
       pods: settings.pods,
       onFailure: (workload, failure) =>
