@@ -4,7 +4,7 @@
  * pods/status. A TCP proxy in front of the API server drops the launcher's connections on demand.
  */
 import { CoreV1Api, KubeConfig, type V1ContainerStatus, type V1Pod } from "@kubernetes/client-node"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import { randomBytes } from "node:crypto"
 import { dirname, join } from "node:path"
@@ -61,7 +61,11 @@ const proxyTo = (target: URL) => {
       refusing = refuse
       for (const s of sockets) s.destroy()
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const s of sockets) s.destroy()
+      })
   }
 }
 
@@ -102,9 +106,10 @@ describe.skipIf(kubeconfigPath === undefined)("KubernetesLauncher (real API serv
 
   const running = (name: string): V1ContainerStatus => ({ name, image: "sluice:test", imageID: "", ready: true, restartCount: 0, state: { running: {} } })
 
-  it.live("setup: a fresh namespace; an orphaned pod is collected at start-up", () =>
+  beforeAll(() => api().createNamespace({ body: { metadata: { name: namespace } } }).then(() => undefined))
+
+  it.live("an orphaned pod is collected at start-up", () =>
     Effect.gen(function*() {
-      yield* Effect.promise(() => api().createNamespace({ body: { metadata: { name: namespace } } }))
       const orphan = workload(1, 0)
       yield* Effect.gen(function*() {
         const launcher = yield* Launcher
