@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type ConnectorCommand, ConnectorFailure, type ConnectorRole } from "./ConnectorFailure.ts"
 import type { IpcOptions } from "./IpcOptions.ts"
+import { groupHasMembers, killGroup } from "./ProcessGroup.ts"
 
 /** How to run a connector: an argv, plus what it declares. */
 export interface ConnectorDefinition {
@@ -75,13 +76,6 @@ const writeInputs = (dir: string, inputs: Readonly<Record<string, unknown>>) =>
     return flags
   })
 
-const killGroup = (pid: number, signal: NodeJS.Signals) => {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // The group is already gone.
-  }
-}
 
 /**
  * Spawns `connector.command <command> [--config f] [--catalog f] [--state f]`. The process, its
@@ -153,8 +147,9 @@ export const spawnConnector = (
             if (done._tag === "None") killGroup(pid, "SIGKILL")
             yield* Deferred.await(exited).pipe(Effect.timeoutOption("5 seconds"))
           }
-          // Whatever the connector forked and left behind dies with it.
-          killGroup(pid, "SIGKILL")
+          // Whatever the connector forked and left behind dies with it — but only while the group still
+          // has members: once it is empty its id can be reused by an unrelated process group.
+          if (groupHasMembers(pid)) killGroup(pid, "SIGKILL")
         })
     )
 

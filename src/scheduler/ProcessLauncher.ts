@@ -1,10 +1,11 @@
 /**
  * The process launcher: each workload's worker is a child process `sluice worker --workload <id>
  * --server <url>` with its token in SLUICE_WORKLOAD_TOKEN, in its own process group so that stopping
- * it reaches its connectors too. Imports node:child_process and `effect` only.
+ * it reaches what the worker forked. Imports node:child_process, `effect` and the engine's process groups.
  */
 import { Deferred, Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
+import { groupHasMembers, killGroup } from "../engine/ProcessGroup.ts"
 import { LaunchFailed, Launcher, type LaunchRequest, type RunningWorker } from "./Launcher.ts"
 
 export interface ProcessLauncherOptions {
@@ -16,13 +17,6 @@ export interface ProcessLauncherOptions {
   readonly onOutput?: (workloadId: string, line: string) => void
 }
 
-const signalGroup = (pid: number, signal: NodeJS.Signals) => {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // The group is gone already.
-  }
-}
 
 export const make = (options: ProcessLauncherOptions) =>
   Launcher.of({
@@ -57,12 +51,15 @@ export const make = (options: ProcessLauncherOptions) =>
           exit,
           stop: (graceMs) =>
             Effect.gen(function*() {
-              signalGroup(pid, "SIGTERM")
-              const done = yield* Effect.timeoutOption(exit, graceMs)
-              if (done._tag === "None") signalGroup(pid, "SIGKILL")
+              if (child.exitCode === null && child.signalCode === null) {
+                killGroup(pid, "SIGTERM")
+                const done = yield* Effect.timeoutOption(exit, graceMs)
+                if (done._tag === "None") killGroup(pid, "SIGKILL")
+              }
               yield* exit
-              // Connectors the worker could not stop share its group.
-              signalGroup(pid, "SIGKILL")
+              // Anything left in the worker's group dies with it (connectors run in groups of their own
+              // and are stopped by the worker).
+              if (groupHasMembers(pid)) killGroup(pid, "SIGKILL")
             })
         }
         return worker
