@@ -12,7 +12,7 @@ import * as Runtime from "../ConnectorRuntime.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged, unknownAck } from "./ReplicationErrors.ts"
-import { ackWatchdog, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, progressReporter } from "./Supervision.ts"
 
 /** The directory of the sockets, mode 0700, removed when the attempt ends. */
 const socketDir = Effect.acquireRelease(
@@ -88,24 +88,10 @@ export const runSocket = (context: TransportContext) =>
       }))
     )
 
-    const destination = Runtime.write(options("destination"), {
-      config: input.destination.config,
-      catalog: context.destinationCatalog,
-      input: Stream.empty
-    }).pipe(
-      Stream.onStart(Effect.sync(() => {
-        tracker.phases.destinationWriteStartTime = Date.now()
-      })),
-      Stream.runForEach((message) => {
-        if (message.type === "STATE") return lock.withPermits(1)(onAck(message.state))
-        if (message.type === "CONTROL" && input.onControl !== undefined) {
-          return input.onControl("destination", message.control.connectorConfig?.config ?? {}).pipe(Effect.ignore)
-        }
-        return Effect.void
-      }),
-      Effect.tap(() => Effect.sync(() => {
-        tracker.phases.destinationWriteEndTime = Date.now()
-      }))
+    const destination = consumeDestination(
+      context,
+      Runtime.write(options("destination"), { config: input.destination.config, catalog: context.destinationCatalog, input: Stream.empty }),
+      (state) => lock.withPermits(1)(onAck(state))
     )
 
     yield* Effect.raceFirst(

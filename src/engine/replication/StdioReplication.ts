@@ -12,7 +12,7 @@ import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged } from "./ReplicationErrors.ts"
-import { ackWatchdog, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, progressReporter } from "./Supervision.ts"
 import { makeRelay } from "./StdioRelay.ts"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
@@ -104,31 +104,21 @@ export const runStdio = (context: TransportContext) =>
       Stream.concat(Stream.suspend(() => sourceFailure === undefined ? Stream.make(completeStatuses(input.catalog)) : Stream.empty))
     )
 
-    const destination = Runtime.write(runOptions(context, "destination"), {
-      config: input.destination.config,
-      catalog: context.destinationCatalog,
-      input: sourceBytes
-    }).pipe(
-      Stream.onStart(Effect.sync(() => {
-        tracker.phases.destinationWriteStartTime = Date.now()
-      })),
-      Stream.runForEach((message) => {
-        if (message.type === "STATE") {
-          lastAck.at = Date.now()
-          return context.commit(message.state).pipe(
-            Effect.tap(() => Effect.sync(() => {
-              if (tracker.pendingStates < context.limits.maxPendingStates) capacity.openUnsafe()
-            }))
-          )
-        }
-        if (message.type === "CONTROL" && input.onControl !== undefined) {
-          return input.onControl("destination", message.control.connectorConfig?.config ?? {}).pipe(Effect.ignore)
-        }
-        return Effect.void
+    const destination = consumeDestination(
+      context,
+      Runtime.write(runOptions(context, "destination"), {
+        config: input.destination.config,
+        catalog: context.destinationCatalog,
+        input: sourceBytes
       }),
-      Effect.tap(() => Effect.sync(() => {
-        tracker.phases.destinationWriteEndTime = Date.now()
-      }))
+      (state) => {
+        lastAck.at = Date.now()
+        return context.commit(state).pipe(
+          Effect.tap(() => Effect.sync(() => {
+            if (tracker.pendingStates < context.limits.maxPendingStates) capacity.openUnsafe()
+          }))
+        )
+      }
     )
 
     // A destination failing after the source did is a consequence: the source's failure comes first.

@@ -1,7 +1,9 @@
 /**
- * Fibers that run beside a transport: the acknowledgement watchdog and the progress reporter.
+ * What both transports share around the connectors: consuming the destination's output (phase times,
+ * acknowledged states, CONTROL messages), the acknowledgement watchdog and the progress reporter.
  */
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Stream } from "effect"
+import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { destinationTimeout } from "./ReplicationErrors.ts"
 
@@ -34,3 +36,30 @@ export const progressReporter = (context: TransportContext) =>
     )
   )
 
+
+/**
+ * Runs the destination's output: records the write phase, hands each echoed STATE to `onState` and
+ * persists CONTROL messages through the input's port.
+ */
+export const consumeDestination = <E, E2>(
+  context: TransportContext,
+  output: Stream.Stream<M.AirbyteMessage, E>,
+  onState: (state: M.AirbyteStateMessage) => Effect.Effect<void, E2>
+): Effect.Effect<void, E | E2> => {
+  const { input, tracker } = context
+  return output.pipe(
+    Stream.onStart(Effect.sync(() => {
+      tracker.phases.destinationWriteStartTime = Date.now()
+    })),
+    Stream.runForEach((message) => {
+      if (message.type === "STATE") return onState(message.state)
+      if (message.type === "CONTROL" && input.onControl !== undefined) {
+        return input.onControl("destination", message.control.connectorConfig?.config ?? {}).pipe(Effect.ignore)
+      }
+      return Effect.void
+    }),
+    Effect.tap(() => Effect.sync(() => {
+      tracker.phases.destinationWriteEndTime = Date.now()
+    }))
+  )
+}
