@@ -29,6 +29,7 @@ import * as KubernetesSettings from "../scheduler/kubernetes/KubernetesSettings.
 import * as ProcessLauncher from "../scheduler/ProcessLauncher.ts"
 import { DataplaneId } from "../scheduler/Workload.ts"
 import * as WorkloadLauncher from "../scheduler/WorkloadLauncher.ts"
+import { WorkloadStore } from "../scheduler/WorkloadStore.ts"
 import * as ConnectionSpecsLive from "./ConnectionSpecsLive.ts"
 import { launcherFromEnv, settingsFromEnv } from "./ServeSettings.ts"
 import * as Store from "./Store.ts"
@@ -74,10 +75,19 @@ const program = (options: { readonly configPath: string; readonly host: string; 
     const loop = yield* Effect.gen(function*() {
       const connections = yield* ConnectionStore
       const jobs = yield* JobStore
+      const workloads = yield* WorkloadStore
       for (const [name, connection] of Object.entries(loaded.config.connections)) {
-        const id = ConnectionId.make(name)
-        yield* connections.upsert(id, JSON.parse(JSON.stringify(redactSecrets(connection))))
-        if (Store.ownsStore()) yield* jobs.failNonTerminalJobs(id)
+        yield* connections.upsert(ConnectionId.make(name), JSON.parse(JSON.stringify(redactSecrets(connection))))
+      }
+      if (Store.ownsStore()) {
+        // Everything active on the embedded store was left by a previous run of this server: its
+        // workers may still run (they live in process groups of their own) and get 410 from now on.
+        const left = yield* workloads.failActive(undefined, {
+          source: "startup",
+          reason: "The server restarted while the workload was active; a worker left by its previous run is stopped."
+        })
+        for (const workload of left) yield* Effect.logWarning(`workload ${workload.id} was left active by a previous run: failed`)
+        for (const connection of yield* connections.list) yield* jobs.failNonTerminalJobs(connection.name)
       }
       yield* Crons.start({
         dataplane,

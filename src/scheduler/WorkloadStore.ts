@@ -95,6 +95,15 @@ export class WorkloadStore extends Context.Service<WorkloadStore, {
   fail(id: WorkloadId, transition: Transition): Effect.Effect<Transitioned, TransitionError>
   cancel(id: WorkloadId, transition: Transition): Effect.Effect<Transitioned, TransitionError>
 
+  /**
+   * Fails every active workload claimed by `dataplane` — or every active workload when it is
+   * undefined — with `transition`'s source and reason; returns what it failed. For workloads whose
+   * launcher is gone: the start-up clean-up of the embedded store (all of them belong to a previous
+   * run) and the takeover of a dead server (its dataplane). A worker still running for one of them
+   * gets 410 at its next heartbeat and stops. Conditional, so several servers may run it at once.
+   */
+  failActive(dataplane: DataplaneId | undefined, transition: Transition): Effect.Effect<ReadonlyArray<Workload>, StoreError>
+
   /** The active workloads of a job (to cancel them with the job). */
   activeOfJob(jobId: JobId): Effect.Effect<ReadonlyArray<Workload>, StoreError>
 

@@ -178,6 +178,13 @@ export const make = Effect.gen(function*() {
     return yield* transition(id, "cancel", ended(t))
   }, orStoreError("WorkloadStore.cancel"))
 
+  const failActive = Effect.fn("WorkloadStore.failActive")(function*(dataplane: W.DataplaneId | undefined, t: Transition) {
+    const of = dataplane === undefined ? sql`true` : sql`dataplane_id = ${dataplane}`
+    const rows = yield* sql`UPDATE workloads SET status = 'failure', updated_at = now(), ${ended(t)}
+      WHERE status IN ${sql.in(W.activeStatuses)} AND ${of} RETURNING *`
+    return yield* Effect.forEach(rows, toWorkload)
+  }, orStoreError("WorkloadStore.failActive"))
+
   const activeOfJob = Effect.fn("WorkloadStore.activeOfJob")(function*(jobId: JobId) {
     const rows = yield* sql`SELECT * FROM workloads WHERE job_id = ${jobId} AND status IN ${sql.in(W.activeStatuses)}`
     return yield* Effect.forEach(rows, toWorkload)
@@ -244,6 +251,7 @@ export const make = Effect.gen(function*() {
     succeed,
     fail,
     cancel,
+    failActive,
     activeOfJob,
     statuses,
     failOverdue,

@@ -160,6 +160,34 @@ for (const db of TestDatabase.all) {
         assert.deepStrictEqual(yield* store.failOverdue(now, { nonSyncTimeoutMs: 4 * HOUR, syncTimeoutMs: 720 * HOUR }), [], "conditional: nothing twice")
       }))
 
+    it.effect("failActive fails the active workloads of one dataplane (or all), with source and reason, once", () =>
+      Effect.gen(function*() {
+        const store = yield* WorkloadStore
+        const pending = yield* newWorkload()
+        const deadOne = yield* newWorkload()
+        yield* store.claim(deadOne.id, dp("dead"), Date.now() + HOUR, tok())
+        yield* store.running(deadOne.id, Date.now() + HOUR)
+        const deadDone = yield* newWorkload()
+        yield* store.claim(deadDone.id, dp("dead"), Date.now() + HOUR, tok())
+        yield* store.succeed(deadDone.id)
+        const live = yield* newWorkload()
+        yield* store.claim(live.id, dp("live"), Date.now() + HOUR, tok())
+        const failed = yield* store.failActive(dp("dead"), { source: "dataplane-takeover", reason: "its server stopped" })
+        assert.deepStrictEqual(failed.map((w) => w.id), [deadOne.id])
+        const after = yield* store.get(deadOne.id)
+        assert.strictEqual(after.status, "failure")
+        assert.strictEqual(after.terminationSource, "dataplane-takeover")
+        assert.strictEqual(after.terminationReason, "its server stopped")
+        assert.strictEqual((yield* store.get(deadDone.id)).status, "success")
+        assert.strictEqual((yield* store.get(live.id)).status, "claimed")
+        assert.strictEqual((yield* store.get(pending.id)).status, "pending")
+        assert.deepStrictEqual(yield* store.failActive(dp("dead"), { source: "again", reason: "again" }), [], "conditional: nothing twice")
+        const all = yield* store.failActive(undefined, { source: "startup", reason: "restarted" })
+        const ids = new Set(all.map((w) => w.id))
+        assert.isTrue(ids.has(live.id) && ids.has(pending.id))
+        assert.strictEqual((yield* store.countByStatus()).get("pending") ?? 0, 0)
+      }))
+
     it.effect("dataplane heartbeats: the clean-up keeps each dataplane's latest row", () =>
       Effect.gen(function*() {
         const store = yield* DataplaneStore

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -39,8 +40,20 @@ export const withDir = async (f: (dir: string) => Promise<void>) => {
 
 export const writeConfig = (dir: string, text: string) => writeFile(join(dir, "sluice.config.ts"), text)
 
-export const startServe = async (dir: string, env: Record<string, string> = {}, token?: string): Promise<Server> => {
-  const child = spawn(process.execPath, [...NODE_FLAGS, sluice, "serve", "sluice.config.ts", "--port", "0"], {
+/** A TCP port that was free a moment ago (for a server that must come back on the same port). */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer()
+    probe.once("error", reject)
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
+
+export const startServe = async (dir: string, env: Record<string, string> = {}, token?: string, port = 0): Promise<Server> => {
+  const child = spawn(process.execPath, [...NODE_FLAGS, sluice, "serve", "sluice.config.ts", "--port", String(port)], {
     cwd: dir,
     env: { ...process.env, SLUICE_DATABASE_URL: "", SLUICE_LAUNCHER_POLL_MS: "100", ...env, ...(token === undefined ? {} : { SLUICE_API_TOKEN: token }) },
     stdio: ["ignore", "pipe", "pipe"]
