@@ -4,8 +4,8 @@
  * delete rows older than 24 h), and per-connection schedules (interval or cron) that enqueue syncs.
  * Conditional updates and the one-active-sync index make them safe to run on several servers at once.
  */
-import { Clock, Cron, Effect, Result, Schedule } from "effect"
-import { ConnectionSpecs } from "./ConnectionSpecs.ts"
+import { Clock, Cron, Data, Effect, Result, Schedule } from "effect"
+import { type ConnectionSchedule, ConnectionSpecs } from "./ConnectionSpecs.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
 import { DataplaneStore } from "./DataplaneStore.ts"
 import { JobRunner } from "./JobRunner.ts"
@@ -40,6 +40,42 @@ export const monitorOnce = Effect.fn("Crons.monitor")(function*(limits: MonitorL
   return failed
 })
 
+/** A stored cron schedule that does not parse (config loading and the API reject these first). */
+export class ScheduleInvalid extends Data.TaggedError("ScheduleInvalid")<{
+  readonly connection: string
+  readonly cron: string
+  readonly timezone: string | undefined
+  readonly reason: string
+}> {
+  override get message() {
+    return `connection ${this.connection}: invalid schedule cron ${JSON.stringify(this.cron)}` +
+      `${this.timezone === undefined ? "" : ` (time zone ${this.timezone})`}: ${this.reason}`
+  }
+}
+
+/**
+ * When the connection's next scheduled sync is due (epoch ms), from when its last sync was created
+ * (`lastRunAt`, undefined when it never ran) and when scheduling began for it (`since`: the later of
+ * the server's start and the connection's creation). Interval: at once when it never ran, else
+ * `everyMs` after the last sync. Cron: the first fire time after the last sync (or after `since`), so
+ * a server that was down at fire times runs one catch-up sync, not one per missed time. Manual: never
+ * (undefined). Pure.
+ */
+export const nextRunAt = (
+  connection: string,
+  schedule: ConnectionSchedule,
+  lastRunAt: number | undefined,
+  since: number
+): Result.Result<number | undefined, ScheduleInvalid> => {
+  if (schedule._tag === "manual") return Result.succeed(undefined)
+  if (schedule._tag === "interval") return Result.succeed(lastRunAt === undefined ? since : lastRunAt + schedule.everyMs)
+  const cron = Cron.parse(schedule.cron, schedule.timezone)
+  if (Result.isFailure(cron)) {
+    return Result.fail(new ScheduleInvalid({ connection, cron: schedule.cron, timezone: schedule.timezone, reason: cron.failure.message }))
+  }
+  return Result.succeed(Cron.next(cron.success, new Date(lastRunAt ?? since)).getTime())
+}
+
 /** Enqueues a sync for every connection whose schedule is due (an active sync makes it wait). */
 export const scheduleOnce = Effect.fn("Crons.schedule")(function*(startedAt: number) {
   const connections = yield* ConnectionStore
@@ -51,14 +87,12 @@ export const scheduleOnce = Effect.fn("Crons.schedule")(function*(startedAt: num
     const schedule = specs.schedule(connection.spec)
     if (schedule._tag === "manual") continue
     const last = (yield* jobs.listJobs({ connection: connection.name, configType: "sync", limit: 1 })).jobs[0]
-    const since = last?.createdAt ?? Math.max(startedAt, connection.createdAt)
-    let due: boolean
-    if (schedule._tag === "interval") due = last === undefined || since + schedule.everyMs <= now
-    else {
-      const cron = Cron.parse(schedule.cron, schedule.timezone)
-      due = Result.isSuccess(cron) && Cron.next(cron.success, new Date(since)).getTime() <= now
+    const next = nextRunAt(connection.name, schedule, last?.createdAt, Math.max(startedAt, connection.createdAt))
+    if (Result.isFailure(next)) {
+      yield* Effect.logWarning(`${next.failure.message}; the connection is not synced on schedule`)
+      continue
     }
-    if (!due) continue
+    if (next.success === undefined || next.success > now) continue
     yield* runner.sync(connection.name).pipe(
       Effect.tap((job) => Effect.logInfo(`scheduled sync of ${connection.name}: job ${job.id}`)),
       Effect.catch((error) => Effect.logDebug(`scheduled sync of ${connection.name} skipped: ${String(error)}`))
