@@ -40,7 +40,12 @@ export const AttemptRead = Schema.Struct({
     stats: SyncStats
   })),
   failureSummary: Schema.optionalKey(AttemptFailureSummary),
-  transport: Schema.optionalKey(AttemptTransport)
+  transport: Schema.optionalKey(AttemptTransport),
+  /**
+   * What the attempt produced: `connectionStatus` (check), `catalog` (discover), `spec` (get_spec),
+   * `status` and the final `state` (sync).
+   */
+  output: Schema.optionalKey(JsonObject)
 })
 
 /** Airbyte's JobInfoRead: the job with all its attempts. */
@@ -56,8 +61,8 @@ export const JobPage = Schema.Struct({
   nextCursor: Schema.optionalKey(JobId)
 })
 
-/** A check of a connection runs two jobs, one per connector. */
-export const CheckJobs = Schema.Struct({ source: JobRead, destination: JobRead })
+/** A check or a spec of a connection runs two jobs, one per connector. */
+export const ConnectorJobs = Schema.Struct({ source: JobRead, destination: JobRead })
 
 export const ConnectionRead = Schema.Struct({
   name: ConnectionId,

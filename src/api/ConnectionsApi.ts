@@ -1,5 +1,5 @@
 /**
- * The connections group: CRUD addressed by name, and POST …/sync|check|discover, which enqueue jobs.
+ * The connections group: CRUD addressed by name, and POST …/sync|check|discover|spec, which enqueue jobs.
  * Declaration only (handlers in ConnectionsHandlers.ts).
  */
 import { Schema } from "effect"
@@ -7,7 +7,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import { ConnectionId } from "../scheduler/Ids.ts"
 import { ActiveJobExists, ConnectionNotFound } from "../scheduler/StoreErrors.ts"
 import { ConnectionExists, ConnectionInvalid } from "./ApiErrors.ts"
-import { CheckJobs, ConnectionCreate, ConnectionRead, ConnectionUpdate, JobRead } from "./ApiModels.ts"
+import { ConnectionCreate, ConnectionRead, ConnectionUpdate, ConnectorJobs, JobRead } from "./ApiModels.ts"
 import { ApiAuth } from "./Auth.ts"
 
 const byName = { name: ConnectionId }
@@ -37,8 +37,9 @@ export class ConnectionsApi extends HttpApiGroup.make("connections")
       success: JobRead,
       error: [ConnectionNotFound, ActiveJobExists]
     }),
-    HttpApiEndpoint.post("check", "/connections/:name/check", { params: byName, success: CheckJobs, error: ConnectionNotFound }),
-    HttpApiEndpoint.post("discover", "/connections/:name/discover", { params: byName, success: JobRead, error: ConnectionNotFound })
+    HttpApiEndpoint.post("check", "/connections/:name/check", { params: byName, success: ConnectorJobs, error: ConnectionNotFound }),
+    HttpApiEndpoint.post("discover", "/connections/:name/discover", { params: byName, success: JobRead, error: ConnectionNotFound }),
+    HttpApiEndpoint.post("spec", "/connections/:name/spec", { params: byName, success: ConnectorJobs, error: ConnectionNotFound })
   )
   .middleware(ApiAuth)
 {}

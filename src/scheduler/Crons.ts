@@ -95,7 +95,7 @@ export const scheduleOnce = Effect.fn("Crons.schedule")(function*(startedAt: num
     if (next.success === undefined || next.success > now) continue
     yield* runner.sync(connection.name).pipe(
       Effect.tap((job) => Effect.logInfo(`scheduled sync of ${connection.name}: job ${job.id}`)),
-      Effect.catch((error) => Effect.logDebug(`scheduled sync of ${connection.name} skipped: ${String(error)}`))
+      Effect.catch((error) => Effect.logDebug(`scheduled sync of ${connection.name} skipped: ${error.message}`))
     )
   }
 })

@@ -28,7 +28,8 @@ export const toAttemptRead = (attempt: Attempt) => ({
     stats: s.stats
   })),
   ...(attempt.failureSummary === undefined ? {} : { failureSummary: attempt.failureSummary }),
-  ...(attempt.transport === undefined ? {} : { transport: attempt.transport })
+  ...(attempt.transport === undefined ? {} : { transport: attempt.transport }),
+  ...(attempt.output === undefined ? {} : { output: attempt.output })
 })
 
 export const toJobInfoRead = (info: JobInfo) => ({

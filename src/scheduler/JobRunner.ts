@@ -1,5 +1,5 @@
 /**
- * The control plane's job loop: creates jobs for syncs, checks and discovers, runs each attempt as a
+ * The control plane's job loop: creates jobs for syncs, checks, discovers and specs, runs each attempt as a
  * workload (job `queued` until a launcher has a slot, `running` once launched), waits for its end,
  * and lets `RetryManager.runWithRetries` decide what follows — the next attempt resumes from the
  * committed state. Cancelling ends the job and its workloads (their workers stop). No SQL or HTTP.
@@ -12,6 +12,7 @@ import { ConnectionStore } from "./ConnectionStore.ts"
 import { AttemptNumber, ConnectionId, type JobId } from "./Ids.ts"
 import type { Job, JobConfigType } from "./Job.ts"
 import { type JobInfo, JobStore } from "./JobStore.ts"
+import type { ActiveJobExists, ConnectionNotFound, JobNotFound, StoreError } from "./StoreErrors.ts"
 import * as JobStatus from "./JobStatus.ts"
 import * as RetryManager from "./RetryManager.ts"
 import { RetryStateStore } from "./RetryStateStore.ts"
@@ -36,14 +37,27 @@ const noRetries = {
   maxTotalPartialFailures: 1
 }
 
+/** One job per connector of the connection (check and spec). */
+export interface ConnectorJobs {
+  readonly source: Job
+  readonly destination: Job
+}
+
 export class JobRunner extends Context.Service<JobRunner, {
-  /** Enqueues a sync of the connection (409 ActiveJobExists while one is active) and runs it. */
-  sync(connection: ConnectionId): Effect.Effect<Job, unknown>
-  /** Enqueues one check job per connector of the connection. */
-  check(connection: ConnectionId): Effect.Effect<{ readonly source: Job; readonly destination: Job }, unknown>
-  discover(connection: ConnectionId): Effect.Effect<Job, unknown>
+  /** Enqueues a sync of the connection (ActiveJobExists while one is active) and runs it. */
+  sync(connection: ConnectionId): Effect.Effect<Job, ConnectionNotFound | ActiveJobExists | StoreError>
+  /** Enqueues one check job per connector of the connection (output: `connectionStatus`). */
+  check(connection: ConnectionId): Effect.Effect<ConnectorJobs, ConnectionNotFound | StoreError>
+  /** Enqueues a discover of the connection's source (output: `catalog`). */
+  discover(connection: ConnectionId): Effect.Effect<Job, ConnectionNotFound | StoreError>
+  /**
+   * Enqueues one `get_spec` job per connector of the connection (workload type spec, high priority;
+   * output: `spec`, the connector's ConnectorSpecification). The job's config is the connector's
+   * part of the connection spec; its `kind` says which side the worker runs.
+   */
+  spec(connection: ConnectionId): Effect.Effect<ConnectorJobs, ConnectionNotFound | StoreError>
   /** Cancels the job: manual_cancellation on its running attempt, its workloads cancelled. */
-  cancel(jobId: JobId): Effect.Effect<JobInfo, unknown>
+  cancel(jobId: JobId): Effect.Effect<JobInfo, JobNotFound | StoreError>
   /** Jobs this process is running (orchestrating). */
   readonly inFlight: Effect.Effect<number>
 }>()("sluice/scheduler/JobRunner") {}
@@ -76,7 +90,13 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
       const attemptNumber = AttemptNumber.make(n)
       const actor = `${job.scope}${target === undefined ? "" : `-${target}`}`
       const id = W.WorkloadId.make(
-        type === "sync" ? W.syncId(job.scope, job.id, n) : type === "check" ? W.checkId(actor, job.id, n) : W.discoverId(actor, job.id, n)
+        type === "sync"
+          ? W.syncId(job.scope, job.id, n)
+          : type === "check"
+          ? W.checkId(actor, job.id, n)
+          : type === "discover"
+          ? W.discoverId(actor, job.id, n)
+          : W.specId(job.id)
       )
       const now = yield* Clock.currentTimeMillis
       yield* workloads.create({
@@ -135,17 +155,27 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
   const start = (configType: JobConfigType, type: W.WorkloadType, connection: ConnectionId, target?: Target) =>
     Effect.gen(function*() {
       const record = yield* connections.get(connection)
-      const job = yield* jobs.enqueueJob({ configType, scope: connection, config: record.spec })
+      const side = target === undefined ? undefined : record.spec[target]
+      // A spec job runs one connector: its config is that connector's part of the connection.
+      const config = type === "spec" && typeof side === "object" && side !== null && !Array.isArray(side)
+        ? { ...side }
+        : record.spec
+      const job = yield* jobs.enqueueJob({ configType, scope: connection, config })
       yield* FiberSet.run(fibers, run(job, type, target))
       return job
     })
+
+  /** Only syncs are blocked by an active job (the database's one-active-sync index). */
+  const startUnblocked = (configType: Exclude<JobConfigType, "sync">, type: W.WorkloadType, connection: ConnectionId, target?: Target) =>
+    start(configType, type, connection, target).pipe(Effect.catchTag("ActiveJobExists", (error) => Effect.die(error)))
 
   const cancel = Effect.fn("JobRunner.cancel")(function*(jobId: JobId) {
     const at = yield* Clock.currentTimeMillis
     yield* jobs.cancelJob(jobId, AttemptFailures.cancellation(at))
     for (const workload of yield* workloads.activeOfJob(jobId)) {
+      // Ended or gone since it was listed: nothing left to cancel.
       yield* workloads.cancel(workload.id, { source: "api", reason: "The job was cancelled" }).pipe(
-        Effect.catchTag("WorkloadGone", () => Effect.void)
+        Effect.catchTags({ WorkloadGone: () => Effect.void, WorkloadNotFound: () => Effect.void, WorkloadTransitionInvalid: () => Effect.void })
       )
     }
     return yield* jobs.getJob(jobId)
@@ -156,12 +186,17 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
       return yield* start("sync", "sync", connection)
     }),
     check: Effect.fn("JobRunner.check")(function*(connection: ConnectionId) {
-      const source = yield* start("check_connection_source", "check", connection, "source")
-      const destination = yield* start("check_connection_destination", "check", connection, "destination")
+      const source = yield* startUnblocked("check_connection_source", "check", connection, "source")
+      const destination = yield* startUnblocked("check_connection_destination", "check", connection, "destination")
       return { source, destination }
     }),
     discover: Effect.fn("JobRunner.discover")(function*(connection: ConnectionId) {
-      return yield* start("discover_schema", "discover", connection)
+      return yield* startUnblocked("discover_schema", "discover", connection)
+    }),
+    spec: Effect.fn("JobRunner.spec")(function*(connection: ConnectionId) {
+      const source = yield* startUnblocked("get_spec", "spec", connection, "source")
+      const destination = yield* startUnblocked("get_spec", "spec", connection, "destination")
+      return { source, destination }
     }),
     cancel,
     inFlight: FiberSet.size(fibers)

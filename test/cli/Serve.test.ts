@@ -55,6 +55,43 @@ describe("sluice serve (API, launcher, workers)", () => {
       }
     }))
 
+  it("spec runs one get_spec job per connector; spec, catalog and connection status are on the attempts' output", { timeout: 120_000 }, () =>
+    Serve.withDir(async (dir) => {
+      await Serve.writeConfig(dir, Serve.config({ described: "{ count: 10, seed: 1 }" }))
+      const server = await Serve.startServe(dir, {}, TOKEN)
+      try {
+        assert.strictEqual((await server.api("POST", "/connections/described/spec", undefined, "")).status, 401)
+        assert.strictEqual((await server.api("POST", "/connections/nope/spec")).status, 404)
+        const spec = await server.api("POST", "/connections/described/spec")
+        assert.strictEqual(spec.status, 200, JSON.stringify(spec.body))
+        assert.strictEqual(spec.body.source.configType, "get_spec")
+        assert.strictEqual(spec.body.destination.configType, "get_spec")
+        const discover = await server.api("POST", "/connections/described/discover")
+        const check = await server.api("POST", "/connections/described/check")
+        const source = await finished(server, spec.body.source.id)
+        const destination = await finished(server, spec.body.destination.id)
+        assert.strictEqual(source.job.status, "succeeded", JSON.stringify(source))
+        assert.strictEqual(destination.job.status, "succeeded", JSON.stringify(destination))
+        assert.property(source.attempts[0].output.spec.connectionSpecification.properties, "count", "the faker source's spec")
+        assert.property(destination.attempts[0].output.spec.connectionSpecification.properties, "path", "the jsonl destination's spec")
+        const catalog = (await finished(server, discover.body.id)).attempts[0].output.catalog
+        assert.includeMembers(catalog.streams.map((s: { name: string }) => s.name), ["users"])
+        assert.strictEqual((await finished(server, check.body.destination.id)).attempts[0].output.connectionStatus.status, "SUCCEEDED")
+        const listed = await server.api("GET", "/jobs?type=get_spec")
+        assert.sameMembers(listed.body.jobs.map((j: { id: number }) => j.id), [spec.body.source.id, spec.body.destination.id])
+        const openapi = await server.api("GET", "/openapi.json")
+        assert.property(openapi.body.paths, "/api/v1/connections/{name}/spec")
+        const badCron = await server.api("POST", "/connections", {
+          name: "badcron",
+          spec: { source: { kind: "source", connector: "faker", config: { count: 1 } }, destination: { kind: "destination", connector: "dev-null", config: {} }, schedule: { cron: "61 * * * *" } }
+        })
+        assert.strictEqual(badCron.status, 400)
+        assert.include(JSON.stringify(badCron.body), "schedule.cron")
+      } finally {
+        assert.strictEqual(await server.stop(), 0, server.output())
+      }
+    }))
+
   it("cancelling a long sync ends it cancelled with manual_cancellation and leaves no worker or connector", { timeout: 120_000 }, () =>
     Serve.withDir(async (dir) => {
       await Serve.writeConfig(dir, Serve.config({ long: "{ count: 50000000, seed: 1 }" }))

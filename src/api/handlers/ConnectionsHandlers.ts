@@ -1,26 +1,18 @@
 /**
  * Handlers of the connections group: CRUD over ConnectionStore with specs validated and redacted by
- * ConnectionSpecs, and sync/check/discover through the JobRunner.
+ * ConnectionSpecs, and sync/check/discover/spec through the JobRunner. The declared errors go out
+ * with their status; a store failure is a 500.
  */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { ConnectionSpecs, type SpecInvalid } from "../../scheduler/ConnectionSpecs.ts"
 import { ConnectionStore } from "../../scheduler/ConnectionStore.ts"
-import { JobRunner } from "../../scheduler/JobRunner.ts"
-import { ActiveJobExists, ConnectionNotFound } from "../../scheduler/StoreErrors.ts"
+import { type ConnectorJobs, JobRunner } from "../../scheduler/JobRunner.ts"
 import { toJobRead } from "../../scheduler/JobInfoRead.ts"
 import { Api } from "../Api.ts"
 import { ConnectionExists, ConnectionInvalid } from "../ApiErrors.ts"
 
 const invalid = (error: SpecInvalid) => new ConnectionInvalid({ message: error.message, issues: error.issues })
-
-/** Keeps the declared errors, turns everything else into a defect (500). */
-const only = <T extends string>(...tags: ReadonlyArray<T>) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Extract<E, { readonly _tag: T }>, R> =>
-  Effect.catch(self, (error) =>
-    typeof error === "object" && error !== null && "_tag" in error && tags.includes(error._tag as T)
-      ? Effect.fail(error as Extract<E, { readonly _tag: T }>)
-      : Effect.die(error))
 
 export const connectionsHandlers = HttpApiBuilder.group(
   Api,
@@ -29,11 +21,11 @@ export const connectionsHandlers = HttpApiBuilder.group(
     const connections = yield* ConnectionStore
     const specs = yield* ConnectionSpecs
     const runner = yield* JobRunner
-    const activeOf = (error: unknown) =>
-      error instanceof ActiveJobExists || error instanceof ConnectionNotFound ? Effect.fail(error) : Effect.die(error)
+    const connectorJobs = (jobs: ConnectorJobs) => ({ source: toJobRead(jobs.source), destination: toJobRead(jobs.destination) })
+    // The declared errors go out with their status; a store failure is a defect (500).
     return handlers.handleAll({
       list: () => Effect.orDie(connections.list),
-      get: ({ params }) => connections.get(params.name).pipe(only("ConnectionNotFound")),
+      get: ({ params }) => connections.get(params.name).pipe(Effect.catchTag("StoreError", Effect.die)),
       create: Effect.fn(function*({ payload }) {
         const existing = yield* connections.get(payload.name).pipe(Effect.option, Effect.orDie)
         if (existing._tag === "Some") return yield* new ConnectionExists({ connection: payload.name })
@@ -41,22 +33,15 @@ export const connectionsHandlers = HttpApiBuilder.group(
         return yield* Effect.orDie(connections.upsert(payload.name, spec))
       }),
       update: Effect.fn(function*({ params, payload }) {
-        yield* connections.get(params.name).pipe(only("ConnectionNotFound"))
+        yield* connections.get(params.name).pipe(Effect.catchTag("StoreError", Effect.die))
         const spec = yield* specs.validate(params.name, payload.spec).pipe(Effect.mapError(invalid))
         return yield* Effect.orDie(connections.upsert(params.name, spec))
       }),
-      delete: ({ params }) => connections.delete(params.name).pipe(only("ConnectionNotFound")),
-      sync: ({ params }) => runner.sync(params.name).pipe(Effect.map(toJobRead), Effect.catch(activeOf)),
-      check: ({ params }) =>
-        runner.check(params.name).pipe(
-          Effect.map((jobs) => ({ source: toJobRead(jobs.source), destination: toJobRead(jobs.destination) })),
-          Effect.catch((error) => error instanceof ConnectionNotFound ? Effect.fail(error) : Effect.die(error))
-        ),
-      discover: ({ params }) =>
-        runner.discover(params.name).pipe(
-          Effect.map(toJobRead),
-          Effect.catch((error) => error instanceof ConnectionNotFound ? Effect.fail(error) : Effect.die(error))
-        )
+      delete: ({ params }) => connections.delete(params.name).pipe(Effect.catchTag("StoreError", Effect.die)),
+      sync: ({ params }) => Effect.map(runner.sync(params.name), toJobRead).pipe(Effect.catchTag("StoreError", Effect.die)),
+      check: ({ params }) => Effect.map(runner.check(params.name), connectorJobs).pipe(Effect.catchTag("StoreError", Effect.die)),
+      discover: ({ params }) => Effect.map(runner.discover(params.name), toJobRead).pipe(Effect.catchTag("StoreError", Effect.die)),
+      spec: ({ params }) => Effect.map(runner.spec(params.name), connectorJobs).pipe(Effect.catchTag("StoreError", Effect.die))
     })
   })
 )

@@ -7,7 +7,6 @@ import { HttpApiBuilder } from "effect/http-api"
 import { toJobInfoRead, toJobRead } from "../../scheduler/JobInfoRead.ts"
 import { JobStore } from "../../scheduler/JobStore.ts"
 import { JobRunner } from "../../scheduler/JobRunner.ts"
-import { JobNotFound } from "../../scheduler/StoreErrors.ts"
 import { Api } from "../Api.ts"
 
 const DEFAULT_PAGE = 20
@@ -19,8 +18,6 @@ export const jobsHandlers = HttpApiBuilder.group(
   Effect.fn(function*(handlers) {
     const jobs = yield* JobStore
     const runner = yield* JobRunner
-    const notFound = (error: { readonly _tag: string }) =>
-      error instanceof JobNotFound ? Effect.fail(error) : Effect.die(error)
     return handlers.handleAll({
       list: ({ query }) =>
         jobs.listJobs({
@@ -33,13 +30,10 @@ export const jobsHandlers = HttpApiBuilder.group(
           Effect.map((page) => ({ jobs: page.jobs.map(toJobRead), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) })),
           Effect.orDie
         ),
-      get: ({ params }) => jobs.getJob(params.id).pipe(Effect.map(toJobInfoRead), Effect.catch(notFound)),
-      getLight: ({ params }) => jobs.getJob(params.id).pipe(Effect.map((info) => ({ job: toJobRead(info.job) })), Effect.catch(notFound)),
-      cancel: ({ params }) =>
-        runner.cancel(params.id).pipe(
-          Effect.map(toJobInfoRead),
-          Effect.catch((error) => error instanceof JobNotFound ? Effect.fail(error) : Effect.die(error))
-        ),
+      get: ({ params }) => jobs.getJob(params.id).pipe(Effect.map(toJobInfoRead), Effect.catchTag("StoreError", Effect.die)),
+      getLight: ({ params }) =>
+        jobs.getJob(params.id).pipe(Effect.map((info) => ({ job: toJobRead(info.job) })), Effect.catchTag("StoreError", Effect.die)),
+      cancel: ({ params }) => runner.cancel(params.id).pipe(Effect.map(toJobInfoRead), Effect.catchTag("StoreError", Effect.die)),
       logs: ({ params, query }) =>
         jobs.readLogs(params.id, params.attempt, query.offset ?? 0, query.limit ?? DEFAULT_LOG_PAGE).pipe(
           Effect.catchTag("StoreError", Effect.die)

@@ -10,6 +10,7 @@ import * as AttemptEnd from "../../scheduler/AttemptEnd.ts"
 import { ConnectionSpecs } from "../../scheduler/ConnectionSpecs.ts"
 import { ConnectionStore } from "../../scheduler/ConnectionStore.ts"
 import { ConnectionId } from "../../scheduler/Ids.ts"
+import type { Job } from "../../scheduler/Job.ts"
 import { JobStore } from "../../scheduler/JobStore.ts"
 import * as W from "../../scheduler/Workload.ts"
 import { WorkloadGone, WorkloadNotFound, WorkloadTransitionInvalid } from "../../scheduler/WorkloadErrors.ts"
@@ -29,6 +30,12 @@ const declared = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Extra
   Effect.catch(self, (error) => isDeclared(error) ? Effect.fail(error as Extract<E, Declared>) : Effect.die(error))
 
 const connectionOf = (workload: W.Workload) => workload.connection ?? ConnectionId.make("unknown")
+
+/** The connector a check or spec job runs: by its config type (check) or its config's `kind` (spec). */
+const targetOf = (job: Job): "source" | "destination" =>
+  job.configType === "check_connection_destination" || (job.configType === "get_spec" && job.config["kind"] === "destination")
+    ? "destination"
+    : "source"
 
 export const workloadsHandlers = HttpApiBuilder.group(
   Api,
@@ -82,8 +89,8 @@ export const workloadsHandlers = HttpApiBuilder.group(
         return yield* new WorkloadGone({ workloadId: id, status: "failure", call: "input" })
       }
       const state = workload.type === "sync" ? yield* connections.getState(connection) : undefined
-      const target = workload.type === "check"
-        ? (yield* jobs.getJob(workload.jobId)).job.configType === "check_connection_destination" ? "destination" as const : "source" as const
+      const target = workload.type === "check" || workload.type === "spec"
+        ? targetOf((yield* jobs.getJob(workload.jobId)).job)
         : undefined
       const value = resolved.success
       return {
