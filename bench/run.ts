@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--records N] [--json FILE] [--svg FILE]`: faker → dev-null over stdio, over
- * socket (PROTOBUF and JSONL), and over stdio with PII hashing plus a rename mapper, all in one run,
+ * socket (Sluice's per-stream PROTOBUF, Airbyte's PROTOBUF and JSONL), and over stdio with PII hashing plus a rename mapper, all in one run,
  * each scenario in its own process. Prints records/s, MB/s, CPU seconds per process and peak RSS,
  * and the socket/stdio ratio; writes the JSON and an SVG chart.
  */
@@ -25,12 +25,13 @@ const scenarioScript = fileURLToPath(new URL("./scenario.ts", import.meta.url))
 interface ScenarioSpec {
   readonly name: string
   readonly transport: "stdio" | "socket"
-  readonly serialization: "JSONL" | "PROTOBUF"
+  readonly serialization: "JSONL" | "PROTOBUF" | "SLUICE_PROTOBUF"
   readonly middleware: ReadonlyArray<string>
 }
 
 const SCENARIOS: ReadonlyArray<ScenarioSpec> = [
   { name: "stdio", transport: "stdio", serialization: "JSONL", middleware: ["stats"] },
+  { name: "socket-sluice-protobuf", transport: "socket", serialization: "SLUICE_PROTOBUF", middleware: [] },
   { name: "socket-protobuf", transport: "socket", serialization: "PROTOBUF", middleware: [] },
   { name: "socket-jsonl", transport: "socket", serialization: "JSONL", middleware: [] },
   { name: "stdio-pii-mapper", transport: "stdio", serialization: "JSONL", middleware: ["stats", "pii-hash", "rename"] }
@@ -111,7 +112,7 @@ for (const spec of SCENARIOS) {
 }
 
 const rate = (name: string) => results.find((r) => r.name === name)?.recordsPerSecond ?? 0
-const bestSocket = Math.max(rate("socket-protobuf"), rate("socket-jsonl"))
+const bestSocket = Math.max(rate("socket-sluice-protobuf"), rate("socket-protobuf"), rate("socket-jsonl"))
 const output = {
   records,
   machine: { node: process.version, cpus: (await import("node:os")).availableParallelism() },

@@ -23,7 +23,9 @@ const { values } = parseArgs({
     records: { type: "string", default: "1000000" },
     transport: { type: "string", default: "stdio" },
     serialization: { type: "string", default: "PROTOBUF" },
-    middleware: { type: "string", default: "" }
+    middleware: { type: "string", default: "" },
+    /** Write a V8 CPU profile of each connector process to this directory (`node --cpu-prof`). */
+    profile: { type: "string" }
   }
 })
 const records = Number(values.records)
@@ -32,15 +34,20 @@ const timed = existsSync(TIME)
 
 const dir = await mkdtemp(join(tmpdir(), "sluice-bench-"))
 const timeFile = (role: string) => join(dir, `${role}.time`)
+const profiled = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
+  values.profile === undefined ? argv : [argv[0]!, "--cpu-prof", `--cpu-prof-dir=${values.profile}`, ...argv.slice(1)]
 const connector = (id: string, role: string, ipc: IpcOptions) => ({
   command: timed
-    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), ...builtinConnectorCommand(id)]
-    : builtinConnectorCommand(id),
+    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), ...profiled(builtinConnectorCommand(id))]
+    : profiled(builtinConnectorCommand(id)),
   ipc
 })
 /** Restricts the declared serializations so the decider picks the one under test. */
 const ipcFor = (serialization: string): IpcOptions => ({
-  dataChannel: { ...fullIpc.dataChannel, supportedSerialization: [serialization === "JSONL" ? "JSONL" : "PROTOBUF"] }
+  dataChannel: {
+    ...fullIpc.dataChannel,
+    supportedSerialization: [serialization === "JSONL" ? "JSONL" : serialization === "SLUICE_PROTOBUF" ? "SLUICE_PROTOBUF" : "PROTOBUF"]
+  }
 })
 
 const readTime = async (role: string) => {

@@ -4,7 +4,12 @@
  */
 import { Schema } from "effect"
 
-export const Serialization = Schema.Literals(["PROTOBUF", "JSONL"])
+/**
+ * PROTOBUF and JSONL are Airbyte's. SLUICE_PROTOBUF is Sluice's own (its connectors declare it): the
+ * PROTOBUF frames with each record's data as a message type compiled per stream instead of Airbyte's
+ * positional value list (protocol/TypedRows.ts); chosen only when both connectors declare it.
+ */
+export const Serialization = Schema.Literals(["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"])
 export type Serialization = typeof Serialization.Type
 export const Transport = Schema.Literals(["SOCKET", "STDIO"])
 export type Transport = typeof Transport.Type
@@ -21,11 +26,11 @@ export type IpcOptions = typeof IpcOptions.Type
 /** The data-channel version Sluice's own connectors speak. */
 export const DATA_CHANNEL_VERSION = "0.0.2"
 
-/** What the built-in connectors declare: both transports, both serializations. */
+/** What the built-in connectors declare: both transports, every serialization. */
 export const fullIpc: IpcOptions = {
   dataChannel: {
     version: DATA_CHANNEL_VERSION,
-    supportedSerialization: ["PROTOBUF", "JSONL"],
+    supportedSerialization: ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"],
     supportedTransport: ["SOCKET", "STDIO"]
   }
 }

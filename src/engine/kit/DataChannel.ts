@@ -49,9 +49,9 @@ const positiveMs = (env: NodeJS.ProcessEnv, name: string, fallback: number): num
 
 const formatOf = (raw: string | undefined): Serialization | ConnectorError => {
   const value = raw?.trim().toUpperCase()
-  if (value === undefined || value === "") return invalid(`DATA_CHANNEL_MEDIUM=SOCKET needs ${ENV.format}=PROTOBUF|JSONL`)
-  if (value === "PROTOBUF" || value === "JSONL") return value
-  return invalid(`${ENV.format} must be PROTOBUF or JSONL, got '${raw}'`)
+  if (value === undefined || value === "") return invalid(`DATA_CHANNEL_MEDIUM=SOCKET needs ${ENV.format}=PROTOBUF|JSONL|SLUICE_PROTOBUF`)
+  if (value === "PROTOBUF" || value === "JSONL" || value === "SLUICE_PROTOBUF") return value
+  return invalid(`${ENV.format} must be PROTOBUF, JSONL or SLUICE_PROTOBUF, got '${raw}'`)
 }
 
 const pathsOf = (raw: string | undefined): SocketChannel["paths"] | ConnectorError => {

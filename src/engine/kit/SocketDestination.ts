@@ -436,7 +436,7 @@ const connectAll = (channel: SocketChannel) => {
 /** One socket's messages: pull-based reads (bounded by the socket's buffer), decoded batch by batch. */
 const readSocket = (socket: net.Socket, path: string, channel: SocketChannel, catalog: M.ConfiguredAirbyteCatalog, stderr: NodeJS.WritableStream) => {
   const bytes = NodeStream.fromReadable<Uint8Array, ConnectorError>({ evaluate: () => socket, onError: (e) => socketError(path, "reading failed", e) })
-  const messages: Stream.Stream<M.AirbyteMessage, ConnectorError | Protobuf.FrameError | Jsonl.LineTooLong> = channel.format === "PROTOBUF"
+  const messages: Stream.Stream<M.AirbyteMessage, ConnectorError | Protobuf.FrameError | Jsonl.LineTooLong> = channel.format !== "JSONL"
     ? Protobuf.decodeFrames(catalog)(bytes)
     : Jsonl.decodeMessages({ onNotProtocol: (line, n) => stderr.write(`socket ${path}: ignoring non-protocol line ${n}: ${line.slice(0, 200)}\n`) })(bytes)
   return Stream.mapError(messages, (error) => (error instanceof ConnectorError ? error : socketError(path, "cannot decode", error)))

@@ -225,10 +225,10 @@ export const makeRouter = (options: RouterOptions): Router => {
   }
 }
 
-/** The encoder of a format; PROTOBUF records need their stream in the configured catalog. */
+/** The encoder of a format; protobuf records need their stream in the configured catalog. */
 export const encoderFor = (format: SocketChannel["format"], catalog: M.ConfiguredAirbyteCatalog): Encode => {
   if (format === "JSONL") return Jsonl.encodeBatch
-  const encoder = Protobuf.makeFrameEncoder(catalog)
+  const encoder = Protobuf.makeFrameEncoder(catalog, { typed: format === "SLUICE_PROTOBUF" })
   return (messages) => {
     const bytes = encoder.encode(messages)
     return bytes instanceof Protobuf.UnknownStream ? systemError(`cannot encode a record: ${bytes.message}`) : bytes
@@ -236,7 +236,7 @@ export const encoderFor = (format: SocketChannel["format"], catalog: M.Configure
 }
 
 const probeOf = (format: SocketChannel["format"]): Uint8Array =>
-  format === "PROTOBUF" ? Protobuf.encodeProbeFrame() : new Uint8Array([0x0a])
+  format === "JSONL" ? new Uint8Array([0x0a]) : Protobuf.encodeProbeFrame()
 
 // ------------------------------------------------------------------------------------------- SOCKETS
 

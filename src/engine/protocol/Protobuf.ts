@@ -9,7 +9,9 @@ import * as Pull from "effect/Pull"
 import { readFileSync } from "node:fs"
 import protobuf from "protobufjs"
 import * as M from "./AirbyteMessage.ts"
+import { columnOrder } from "./ColumnOrder.ts"
 import { decodeLine, type InvalidMessage } from "./Jsonl.ts"
+import { makeTypedDataCodec, type TypedDataCodec } from "./TypedRows.ts"
 
 // ---------------------------------------------------------------------------------------------- ERRORS
 
@@ -66,7 +68,8 @@ const FIELDS = {
     emitted_at_ms: "uint64",
     partition_id: "string",
     cells: "Cell",
-    meta: "RowMeta"
+    meta: "RowMeta",
+    sluice_data: "bytes"
   },
   Cell: {
     boolean: "bool",
@@ -355,14 +358,7 @@ export const columnKindOf = (schema: unknown): ColumnKind => {
   return "json"
 }
 
-/**
- * The wire order of a stream's columns: its `json_schema.properties` names sorted by UTF-16 code units
- * (JS default sort), the order of Kotlin's `sortedBy { name }` / `toSortedMap()` in the Bulk CDK.
- */
-export const columnOrder = (jsonSchema: M.JsonObject): ReadonlyArray<string> => {
-  const properties = jsonSchema["properties"]
-  return isObject(properties) ? Object.keys(properties).sort() : []
-}
+export { columnOrder }
 
 // -------------------------------------------------------------------------------------- CELL WRITERS
 
@@ -646,8 +642,13 @@ export interface RecordCodec {
   readonly namespace: string | undefined
   readonly name: string
   readonly columns: ReadonlyArray<Column>
-  /** Appends one length-delimited record frame to `writer`. Never throws: values that do not fit travel as json. */
-  readonly writeFrame: (writer: protobuf.Writer, record: M.AirbyteRecordMessage, onFields?: FieldReporter) => void
+  /**
+   * Appends one length-delimited record frame to `writer`. Never throws: values that do not fit travel as
+   * json. With `typed`, the data travels as the stream's own message type (TypedRows.ts) instead of cells.
+   */
+  readonly writeFrame: (writer: protobuf.Writer, record: M.AirbyteRecordMessage, onFields?: FieldReporter, typed?: boolean) => void
+  /** The stream's own message type for its data (SLUICE_PROTOBUF). */
+  readonly typed: TypedDataCodec
   /** The decoded positional values as `data`. Throws a RangeError when their count differs from the columns'. */
   readonly dataOf: (values: ReadonlyArray<unknown>) => Record<string, unknown>
 }
@@ -725,7 +726,9 @@ export const makeRecordCodec = (stream: M.AirbyteStream): RecordCodec => {
     return { present, nulled: nulled ?? [] }
   }
 
-  const writeFrame = (w: protobuf.Writer, record: M.AirbyteRecordMessage, onFields?: FieldReporter) => {
+  const typed = makeTypedDataCodec(stream.json_schema)
+
+  const writeFrame = (w: protobuf.Writer, record: M.AirbyteRecordMessage, onFields?: FieldReporter, asTyped = false) => {
     w.fork()
     w.uint32(L.Frame.row).fork()
     if (record.namespace !== undefined) w.uint32(L.Row.namespace).string(record.namespace)
@@ -734,12 +737,18 @@ export const makeRecordCodec = (stream: M.AirbyteStream): RecordCodec => {
     if (emitted !== 0) w.uint32(L.Row.emitted_at_ms).uint64(emitted)
     const partitionId = record["partition_id"]
     if (typeof partitionId === "string" && partitionId !== "") w.uint32(L.Row.partition_id).string(partitionId)
-    const { present, nulled } = writeCells(w, record.data)
+    let present = 0
+    let nulled: ReadonlyArray<string> = []
+    if (asTyped) {
+      nulled = typed.write(w, L.Row.sluice_data, record.data) ?? []
+      present = -1
+    } else ({ present, nulled } = writeCells(w, record.data))
     const changes = record.meta?.changes ?? []
     if (changes.length > 0 || nulled.length > 0) writeMeta(w, L, [...changes, ...nulled.map(serializationChange)])
     w.ldelim()
     w.ldelim()
-    const dropped = countKeys(record.data) > present ? Object.keys(record.data).filter((k) => !nameSet.has(k)) : []
+    // Typed data keeps the keys the schema does not declare: nothing is dropped.
+    const dropped = present >= 0 && countKeys(record.data) > present ? Object.keys(record.data).filter((k) => !nameSet.has(k)) : []
     if (onFields !== undefined && (dropped.length > 0 || nulled.length > 0)) {
       onFields({ namespace: record.namespace, stream: record.stream, dropped, nulled })
     }
@@ -754,7 +763,7 @@ export const makeRecordCodec = (stream: M.AirbyteStream): RecordCodec => {
     return data
   }
 
-  return { namespace: stream.namespace, name: stream.name, columns, writeFrame, dataOf }
+  return { namespace: stream.namespace, name: stream.name, columns, writeFrame, dataOf, typed }
 }
 
 // -------------------------------------------------------------------------------------- CATALOG CODEC
@@ -814,6 +823,8 @@ export const encodeProbeFrame = () => finish(writeProbeFrame)
 export interface FrameEncoderOptions {
   /** Told about record fields that could not travel (see FieldReport). */
   readonly onFields?: FieldReporter | undefined
+  /** Record data as each stream's own message type (SLUICE_PROTOBUF) instead of Airbyte's cells. */
+  readonly typed?: boolean | undefined
 }
 
 /** Batch encoders that reuse one protobufjs Writer: each call returns one buffer of concatenated frames. */
@@ -825,11 +836,12 @@ export interface FrameEncoder {
 
 export const makeFrameEncoder = (catalog: CodecCatalog, options: FrameEncoderOptions = {}): FrameEncoder => {
   const codecs = makeCatalogCodecs(catalog)
+  const typed = options.typed === true
   const writer = protobuf.Writer.create()
   const writeRecord = (record: M.AirbyteRecordMessage): UnknownStream | undefined => {
     const codec = codecs.lookup(record.namespace, record.stream)
     if (codec === undefined) return new UnknownStream({ namespace: record.namespace, stream: record.stream })
-    codec.writeFrame(writer, record, options.onFields)
+    codec.writeFrame(writer, record, options.onFields, typed)
     return undefined
   }
   const writeMessage = (message: M.AirbyteMessage): UnknownStream | undefined => {
@@ -860,6 +872,8 @@ interface RowParts {
   partitionId: string
   readonly values: Array<unknown>
   readonly changes: Array<M.RecordMetaChange>
+  /** Where the typed data (SLUICE_PROTOBUF) starts in the frame's reader: read once the stream is known. */
+  typed: { readonly reader: protobuf.Reader; readonly at: number } | undefined
 }
 
 type FrameBody =
@@ -874,7 +888,7 @@ const EMPTY: FrameBody = { _tag: "Empty" }
 const readRow = (r: protobuf.Reader, L: Layout): RowParts => {
   const end = nestedEnd(r)
   const R = L.Row
-  const row: RowParts = { namespace: undefined, stream: "", emittedAt: 0, partitionId: "", values: [], changes: [] }
+  const row: RowParts = { namespace: undefined, stream: "", emittedAt: 0, partitionId: "", values: [], changes: [], typed: undefined }
   while (r.pos < end) {
     const tag = r.tag()
     if (tag === R.cells) row.values.push(readCell(r, L))
@@ -883,7 +897,10 @@ const readRow = (r: protobuf.Reader, L: Layout): RowParts => {
     else if (tag === R.emitted_at_ms) row.emittedAt = int64Number(r.uint64())
     else if (tag === R.partition_id) row.partitionId = r.string()
     else if (tag === R.meta) readMeta(r, L, row.changes)
-    else r.skipType(tag & 7)
+    else if (tag === R.sluice_data) {
+      row.typed = { reader: r, at: r.pos }
+      r.skipType(2)
+    } else r.skipType(tag & 7)
   }
   closeNested(r, end)
   return row
@@ -950,7 +967,15 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
   const emitRow = (row: RowParts, out: Array<M.AirbyteMessage>): FrameError | undefined => {
     const codec = codecs.lookup(row.namespace, row.stream)
     if (codec === undefined) return new UnknownStream({ namespace: row.namespace, stream: row.stream })
-    out.push({ type: "RECORD", record: recordOf(row, codec.dataOf(row.values)) })
+    let data: Record<string, unknown>
+    if (row.typed === undefined) data = codec.dataOf(row.values)
+    else {
+      if (row.values.length > 0) throw new RangeError(`record of stream '${row.stream}' has both cells and typed data`)
+      const r = row.typed.reader
+      r.pos = row.typed.at
+      data = codec.typed.read(r)
+    }
+    out.push({ type: "RECORD", record: recordOf(row, data) })
     return undefined
   }
 

@@ -47,7 +47,8 @@ const socketBlocker = (input: ArchitectureInput): string | undefined => {
 const commonSerialization = (input: ArchitectureInput): Serialization | undefined => {
   const s = input.source?.dataChannel.supportedSerialization ?? []
   const d = input.destination?.dataChannel.supportedSerialization ?? []
-  return (["PROTOBUF", "JSONL"] as const).find((format) => s.includes(format) && d.includes(format))
+  // Airbyte prefers PROTOBUF to JSONL; Sluice's per-stream PROTOBUF beats the generic one (bench/README.md).
+  return (["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"] as const).find((format) => s.includes(format) && d.includes(format))
 }
 
 export const decide = (input: ArchitectureInput): Architecture | ArchitectureRejected => {

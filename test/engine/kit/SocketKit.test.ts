@@ -45,7 +45,7 @@ describe("DataChannel.fromEnv", () => {
     assert.include(message({ DATA_CHANNEL_MEDIUM: "PIGEON" }), "DATA_CHANNEL_MEDIUM must be SOCKET or STDIO, got 'PIGEON'")
     assert.include(message({ ...socket, DATA_CHANNEL_SOCKET_PATHS: " , " }), "needs DATA_CHANNEL_SOCKET_PATHS")
     assert.include(message({ ...socket, DATA_CHANNEL_SOCKET_PATHS: undefined }), "needs DATA_CHANNEL_SOCKET_PATHS")
-    assert.include(message({ ...socket, DATA_CHANNEL_FORMAT: "AVRO" }), "DATA_CHANNEL_FORMAT must be PROTOBUF or JSONL, got 'AVRO'")
+    assert.include(message({ ...socket, DATA_CHANNEL_FORMAT: "AVRO" }), "DATA_CHANNEL_FORMAT must be PROTOBUF, JSONL or SLUICE_PROTOBUF, got 'AVRO'")
     assert.include(message({ ...socket, DATA_CHANNEL_FORMAT: undefined }), "needs DATA_CHANNEL_FORMAT")
     assert.include(message({ ...socket, DATA_CHANNEL_SOCKET_PATHS: "/a.sock,/a.sock" }), "lists /a.sock twice")
     assert.include(message({ ...socket, SLUICE_SOCKET_CONNECT_TIMEOUT_MS: "soon" }), "must be a positive integer of milliseconds")
@@ -187,7 +187,7 @@ const checkStates = (src: Done, dst: Done, records: number) => {
 }
 
 describe("socket mode, end to end", () => {
-  for (const format of ["PROTOBUF", "JSONL"] as const) {
+  for (const format of ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"] as const) {
     for (const sockets of [1, 4]) {
       it.live(`faker → jsonl over ${sockets} ${format} socket(s) writes what stdio writes`, () =>
         Effect.promise(async () => {

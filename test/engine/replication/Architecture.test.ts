@@ -11,6 +11,8 @@ const base: ArchitectureInput = { preference: "auto", source: full, destination:
 
 const table: ReadonlyArray<readonly [string, Partial<ArchitectureInput>, string, string | undefined, string]> = [
   ["both support everything", {}, "socket", "PROTOBUF", "both connectors support sockets"],
+  ["both Sluice kits", { source: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]), destination: ipc("0.0.2", ["JSONL", "PROTOBUF", "SLUICE_PROTOBUF"], ["SOCKET"]) }, "socket", "SLUICE_PROTOBUF", "SLUICE_PROTOBUF is the best common"],
+  ["a Sluice kit and an Airbyte connector", { source: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]) }, "socket", "PROTOBUF", "PROTOBUF is the best common"],
   ["only JSONL in common", { destination: ipc("0.0.2", ["JSONL"], ["SOCKET"]) }, "socket", "JSONL", "JSONL is the best common"],
   ["forced stdio", { preference: "stdio" }, "stdio", "JSONL", "transport: stdio was configured"],
   ["forced socket, possible", { preference: "socket" }, "socket", "PROTOBUF", "transport: socket was configured"],
