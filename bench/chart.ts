@@ -12,7 +12,7 @@ const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "
 export const renderChart = (input: ChartInput): string => {
   const width = 720
   const barHeight = 34
-  const left = 170
+  const left = 200
   const top = 50
   const max = Math.max(1, ...input.scenarios.map((s) => s.recordsPerSecond))
   const height = top + input.scenarios.length * (barHeight + 12) + 40

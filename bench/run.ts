@@ -5,11 +5,13 @@
  * and the socket/stdio ratio; writes the JSON and an SVG chart.
  */
 import { spawn } from "node:child_process"
-import { mkdir, writeFile } from "node:fs/promises"
-import { dirname, resolve } from "node:path"
+import { openSync } from "node:fs"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { NODE_FLAGS } from "../src/plugins/builtin.ts"
+import { builtinConnectorCommand, NODE_FLAGS } from "../src/plugins/builtin.ts"
 import { renderChart } from "./chart.ts"
 
 const { values } = parseArgs({
@@ -111,13 +113,45 @@ for (const spec of SCENARIOS) {
   })
 }
 
+/**
+ * The ceiling every scenario shares: faker alone, writing the same records as JSONL to /dev/null (no
+ * Sluice, no destination, one core to itself).
+ */
+const sourceAlone = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-bench-source-"))
+  try {
+    await writeFile(join(dir, "config.json"), JSON.stringify({ count: records, seed: 1, records_per_state: 10_000 }))
+    const stream = { name: "users", json_schema: {}, supported_sync_modes: ["full_refresh"] }
+    await writeFile(join(dir, "catalog.json"), JSON.stringify({ streams: [{ stream, sync_mode: "full_refresh", destination_sync_mode: "append" }] }))
+    const [command, ...args] = builtinConnectorCommand("faker")
+    const started = performance.now()
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(command!, [...args, "read", "--config", join(dir, "config.json"), "--catalog", join(dir, "catalog.json")], {
+        stdio: ["ignore", openSync("/dev/null", "w"), "inherit"]
+      })
+      child.on("close", done)
+    })
+    if (code !== 0) throw new Error(`faker alone exited with code ${code}`)
+    return Math.round(records / ((performance.now() - started) / 1000))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+process.stderr.write(`running faker alone → /dev/null (${records} records)…\n`)
+const sourceAloneRecordsPerSecond = await sourceAlone()
+
 const rate = (name: string) => results.find((r) => r.name === name)?.recordsPerSecond ?? 0
 const bestSocket = Math.max(rate("socket-sluice-protobuf"), rate("socket-protobuf"), rate("socket-jsonl"))
 const output = {
   records,
   machine: { node: process.version, cpus: (await import("node:os")).availableParallelism() },
   scenarios: results,
+  /** faker alone → /dev/null: what no scenario can exceed with this source. */
+  sourceAloneRecordsPerSecond,
   ratios: {
+    bestSocketOverSourceAlone: round(bestSocket / sourceAloneRecordsPerSecond, 2),
+    stdioOverSourceAlone: round(rate("stdio") / sourceAloneRecordsPerSecond, 2),
+    socketSluiceProtobufOverStdio: round(rate("socket-sluice-protobuf") / rate("stdio"), 2),
     socketOverStdio: round(bestSocket / rate("stdio"), 2),
     socketProtobufOverStdio: round(rate("socket-protobuf") / rate("stdio"), 2),
     socketJsonlOverStdio: round(rate("socket-jsonl") / rate("stdio"), 2),
@@ -125,12 +159,13 @@ const output = {
   }
 }
 
-console.log(`\n${"scenario".padEnd(18)} ${"records/s".padStart(10)} ${"MB/s".padStart(7)} ${"sluice RSS".padStart(11)} ${"CPU s (sluice/src/dst)".padStart(24)}`)
+console.log(`\n${"scenario".padEnd(24)} ${"records/s".padStart(10)} ${"MB/s".padStart(7)} ${"sluice RSS".padStart(11)} ${"CPU s (sluice/src/dst)".padStart(24)}`)
 for (const r of results) {
   const cpu = `${r.cpuSeconds.sluice}/${r.cpuSeconds.source ?? "?"}/${r.cpuSeconds.destination ?? "?"}`
-  console.log(`${r.name.padEnd(18)} ${String(r.recordsPerSecond).padStart(10)} ${String(r.mbPerSecond).padStart(7)} ${`${r.peakRssMb} MB`.padStart(11)} ${cpu.padStart(24)}`)
+  console.log(`${r.name.padEnd(24)} ${String(r.recordsPerSecond).padStart(10)} ${String(r.mbPerSecond).padStart(7)} ${`${r.peakRssMb} MB`.padStart(11)} ${cpu.padStart(24)}`)
 }
-console.log(`\nsocket/stdio: ${output.ratios.socketOverStdio}× (protobuf ${output.ratios.socketProtobufOverStdio}×, jsonl ${output.ratios.socketJsonlOverStdio}×)`)
+console.log(`\nsocket/stdio: ${output.ratios.socketOverStdio}× (sluice-protobuf ${output.ratios.socketSluiceProtobufOverStdio}×, protobuf ${output.ratios.socketProtobufOverStdio}×, jsonl ${output.ratios.socketJsonlOverStdio}×)`)
+console.log(`faker alone → /dev/null: ${sourceAloneRecordsPerSecond} records/s (best socket ${output.ratios.bestSocketOverSourceAlone}×, stdio ${output.ratios.stdioOverSourceAlone}× of it)`)
 
 for (const [file, content] of [[values.json, JSON.stringify(output, null, 2) + "\n"], [values.svg, renderChart(output)]] as const) {
   await mkdir(dirname(resolve(file)), { recursive: true })
