@@ -61,7 +61,7 @@ const program = (options: { readonly configPath: string; readonly host: string; 
         heartbeatTimeoutMs: settings.heartbeatTimeoutMs
       })
     )
-    const runner = JobRunner.layer({ claimTimeoutMs: settings.claimTimeoutMs, watchIntervalMs: settings.pollIntervalMs })
+    const runner = JobRunner.layer({ dataplane, claimTimeoutMs: settings.claimTimeoutMs, watchIntervalMs: settings.pollIntervalMs })
     const app = runner.pipe(Layer.provideMerge(base), Layer.provideMerge(stores))
     const http = HttpRouter.serve(ApiServer.routes, { disableLogger: true, disableListenLog: true }).pipe(
       Layer.provide(NodeHttpServer.layer(() => server, { port: options.port, host: options.host }))
@@ -94,7 +94,10 @@ const program = (options: { readonly configPath: string; readonly host: string; 
         version: VERSION,
         monitorIntervalMs: settings.monitorIntervalMs,
         limits: { nonSyncTimeoutMs: settings.nonSyncTimeoutMs, syncTimeoutMs: settings.syncTimeoutMs },
-        dataplaneHeartbeatMs: 30_000,
+        dataplaneHeartbeatMs: settings.dataplaneHeartbeatMs,
+        // On shared PostgreSQL a live server adopts the jobs of a dead one; the embedded store's
+        // start-up clean-up handles those of a previous run.
+        ...(Store.ownsStore() ? {} : { takeoverAfterMs: settings.takeoverAfterMs }),
         heartbeatCleanupMs: 3_600_000,
         heartbeatRetentionMs: 24 * 3_600_000,
         scheduleIntervalMs: settings.scheduleIntervalMs

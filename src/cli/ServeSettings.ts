@@ -2,7 +2,8 @@
  * The settings of `sluice serve` from the environment, with Airbyte's defaults: worker slots
  * (MAX_SYNC_WORKERS 10, MAX_CHECK_WORKERS 5), deadlines (claim 30 min, launch 30 min, start 10 min,
  * heartbeat 10 min), worker heartbeat every 10 s, monitor every minute, non-sync timeout 4 h, sync
- * timeout 30 days, queue redelivery 5 min; SLUICE_* knobs make them short for tests.
+ * timeout 30 days, queue redelivery 5 min, dataplane heartbeat every 30 s and takeover of a server's
+ * jobs after 3 min without one; SLUICE_* knobs make them short for tests.
  */
 import { Data, Effect } from "effect"
 
@@ -26,7 +27,9 @@ const vars = {
   redeliveryMs: ["WORKLOAD_REDELIVERY_WINDOW_SECONDS", 300, 1000],
   pollIntervalMs: ["SLUICE_LAUNCHER_POLL_MS", 250, 1],
   scheduleIntervalMs: ["SLUICE_SCHEDULE_INTERVAL_SECONDS", 60, 1000],
-  shutdownGraceMs: ["SLUICE_SHUTDOWN_GRACE_SECONDS", 30, 1000]
+  shutdownGraceMs: ["SLUICE_SHUTDOWN_GRACE_SECONDS", 30, 1000],
+  dataplaneHeartbeatMs: ["SLUICE_DATAPLANE_HEARTBEAT_SECONDS", 30, 1000],
+  takeoverAfterMs: ["SLUICE_TAKEOVER_AFTER_SECONDS", 180, 1000]
 } as const
 
 export type ServeSettings = { readonly [K in keyof typeof vars]: number }

@@ -1,7 +1,8 @@
 /**
  * The control plane's crons: the workload monitor (fails overdue workloads; the job's retry loop
  * takes over), the dataplane heartbeat and its hourly clean-up (keep each dataplane's latest row,
- * delete rows older than 24 h), and per-connection schedules (interval or cron) that enqueue syncs.
+ * delete rows older than 24 h), per-connection schedules (interval or cron) that enqueue syncs, and
+ * on shared PostgreSQL the takeover of the jobs of servers whose dataplane heartbeat stopped.
  * Conditional updates and the one-active-sync index make them safe to run on several servers at once.
  */
 import { Clock, Cron, Data, Effect, Result, Schedule } from "effect"
@@ -19,6 +20,8 @@ export interface CronOptions {
   readonly monitorIntervalMs: number
   readonly limits: MonitorLimits
   readonly dataplaneHeartbeatMs: number
+  /** Adopt the jobs of servers without a dataplane heartbeat for this long (checked every heartbeat); absent: never. */
+  readonly takeoverAfterMs?: number
   readonly heartbeatCleanupMs: number
   readonly heartbeatRetentionMs: number
   readonly scheduleIntervalMs: number
@@ -112,4 +115,9 @@ export const start = Effect.fn("Crons.start")(function*(options: CronOptions) {
     Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.asVoid(dataplanes.cleanup(now, options.heartbeatRetentionMs)))
   )
   yield* every("schedules", options.scheduleIntervalMs, scheduleOnce(startedAt))
+  const takeoverAfterMs = options.takeoverAfterMs
+  if (takeoverAfterMs !== undefined) {
+    const runner = yield* JobRunner
+    yield* every("takeover", options.dataplaneHeartbeatMs, Effect.asVoid(runner.adoptOrphans(takeoverAfterMs)))
+  }
 })

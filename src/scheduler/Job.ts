@@ -30,6 +30,11 @@ export const Job = Schema.Struct({
   status: JobStatus,
   /** The spec that ran, with secrets already redacted by the caller. */
   config: JsonObject,
+  /**
+   * The server (dataplane id) whose job runner orchestrates the job's attempts; absent for jobs run
+   * in process (`sluice sync`), which no server ever adopts.
+   */
+  owner: Schema.optionalKey(Schema.String),
   createdAt: EpochMs,
   updatedAt: EpochMs
 })

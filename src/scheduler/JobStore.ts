@@ -25,7 +25,9 @@ import type {
 export const NewJob = Schema.Struct({
   configType: JobConfigType,
   scope: Schema.String,
-  config: JsonObject
+  config: JsonObject,
+  /** The server that runs the job's retry loop (see `Job.owner`). */
+  owner: Schema.optionalKey(Schema.String)
 })
 export type NewJob = typeof NewJob.Type
 
@@ -146,6 +148,19 @@ export class JobStore extends Context.Service<JobStore, {
     offset: number,
     limit: number
   ): Effect.Effect<LogPage, AttemptNotFound | StoreError>
+
+  /**
+   * Non-terminal jobs whose owner looks dead: its latest dataplane heartbeat — or, when it never
+   * logged one, the job's last update — is older than `now - staleAfterMs`. Jobs without an owner
+   * are never listed. The takeover passes each to `adopt`.
+   */
+  orphans(now: number, staleAfterMs: number): Effect.Effect<ReadonlyArray<Job>, StoreError>
+
+  /**
+   * Moves the job to owner `to` if it is still owned by `from` and not terminal (a conditional
+   * update: of several servers adopting at once, one wins). False when it lost or the job ended.
+   */
+  adopt(jobId: JobId, from: string, to: string): Effect.Effect<boolean, StoreError>
 
   /**
    * Clean-up at start, for jobs a stopped process left behind: every non-terminal job of the scope

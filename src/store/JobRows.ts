@@ -19,6 +19,7 @@ export const JobRow = Schema.Struct({
   scope: Schema.String,
   status: Schema.String,
   config: Schema.Unknown,
+  owner: Schema.NullOr(Schema.String),
   created_at: Timestamp,
   updated_at: Timestamp
 })
@@ -70,6 +71,7 @@ export const toJob = (raw: unknown): Effect.Effect<Job, Schema.SchemaError> =>
       scope: row.scope,
       status: row.status,
       config: row.config,
+      ...(row.owner === null ? {} : { owner: row.owner }),
       createdAt: row.created_at.getTime(),
       updatedAt: row.updated_at.getTime()
     }))

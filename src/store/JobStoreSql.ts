@@ -102,8 +102,8 @@ export const make = Effect.gen(function*() {
 
   const enqueueJob = Effect.fn("JobStore.enqueueJob")(function*(job: NewJob) {
     for (let race = 0; race < MAX_STATUS_RACES; race++) {
-      const inserted = yield* sql`INSERT INTO jobs (config_type, scope, status, config)
-        VALUES (${job.configType}, ${job.scope}, 'pending', ${sql.json(job.config)}) RETURNING *`.pipe(
+      const inserted = yield* sql`INSERT INTO jobs (config_type, scope, status, config, owner)
+        VALUES (${job.configType}, ${job.scope}, 'pending', ${sql.json(job.config)}, ${job.owner ?? null}) RETURNING *`.pipe(
         Effect.catchIf((error) => uniqueViolation(error) === ONE_ACTIVE_SYNC_INDEX, () => Effect.succeed(undefined))
       )
       if (inserted?.[0] !== undefined) return yield* JobRows.toJob(inserted[0])
@@ -257,6 +257,24 @@ export const make = Effect.gen(function*() {
     return rows.length > limit && last !== undefined ? { jobs, nextCursor: last.id } : { jobs }
   }, orStoreError("JobStore.listJobs"))
 
+  const orphans = Effect.fn("JobStore.orphans")(function*(now: number, staleAfterMs: number) {
+    const staleBefore = new Date(now - staleAfterMs)
+    const rows = yield* sql`SELECT * FROM jobs AS j
+      WHERE j.owner IS NOT NULL AND j.status IN ${sql.in(JobStatus.nonTerminalJobStatuses)}
+        AND COALESCE(
+          (SELECT max(h.created_at) FROM dataplane_heartbeat_log AS h WHERE h.dataplane_id = j.owner),
+          j.updated_at
+        ) < ${staleBefore}
+      ORDER BY j.id`
+    return yield* JobRows.toJobs(rows)
+  }, orStoreError("JobStore.orphans"))
+
+  const adopt = Effect.fn("JobStore.adopt")(function*(jobId: JobId, from: string, to: string) {
+    const rows = yield* sql`UPDATE jobs SET owner = ${to}, updated_at = now()
+      WHERE id = ${jobId} AND owner = ${from} AND status IN ${sql.in(JobStatus.nonTerminalJobStatuses)} RETURNING id`
+    return rows.length > 0
+  }, orStoreError("JobStore.adopt"))
+
   const failNonTerminalJobs = Effect.fn("JobStore.failNonTerminalJobs")(function*(connection: string) {
     const summary = AttemptFailures.abandoned(yield* Clock.currentTimeMillis)
     const failable = JobStatus.sourcesOf("failed").filter((status) => !JobStatus.isTerminal(status))
@@ -291,6 +309,8 @@ export const make = Effect.gen(function*() {
     listJobs,
     appendLogs: logs.appendLogs,
     readLogs: logs.readLogs,
+    orphans,
+    adopt,
     failNonTerminalJobs
   })
 })

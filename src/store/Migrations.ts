@@ -199,11 +199,23 @@ const workloads = statements(
     sql`CREATE INDEX dataplane_heartbeat_log_latest ON dataplane_heartbeat_log (dataplane_id, created_at DESC)`
 )
 
+/**
+ * The server (dataplane) whose job runner orchestrates each job: on shared PostgreSQL a live server
+ * adopts the non-terminal jobs of a server that stopped logging dataplane heartbeats.
+ */
+const jobOwners = statements(
+  (sql) => sql`ALTER TABLE jobs ADD COLUMN owner text`,
+  (sql) =>
+    sql`CREATE INDEX jobs_owner_active ON jobs (owner)
+      WHERE owner IS NOT NULL AND status IN ('pending', 'queued', 'running', 'incomplete')`
+)
+
 /** The migrations, keyed `<id>_<name>`. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_jobs_and_attempts": jobsAndAttempts,
   "2_connection_state": connectionState,
-  "3_workloads": workloads
+  "3_workloads": workloads,
+  "4_job_owners": jobOwners
 }
 
 export const MIGRATIONS_TABLE = "sluice_migrations"

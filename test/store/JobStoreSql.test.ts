@@ -7,6 +7,9 @@ import * as AttemptFailures from "../../src/scheduler/AttemptFailures.ts"
 import { AttemptNumber, JobId } from "../../src/scheduler/Ids.ts"
 import { JobStore, type NewJob } from "../../src/scheduler/JobStore.ts"
 import { RetryStateStore } from "../../src/scheduler/RetryStateStore.ts"
+import { DataplaneStore } from "../../src/scheduler/DataplaneStore.ts"
+import { DataplaneId } from "../../src/scheduler/Workload.ts"
+import * as DataplaneStoreSql from "../../src/store/DataplaneStoreSql.ts"
 import * as JobStoreSql from "../../src/store/JobStoreSql.ts"
 import * as RetryStateStoreSql from "../../src/store/RetryStateStoreSql.ts"
 import * as TestDatabase from "./TestDatabase.ts"
@@ -33,7 +36,7 @@ const stream = (name: string, records: number, namespace?: string): StreamSyncSt
 const n = AttemptNumber.make
 
 for (const db of TestDatabase.all) {
-  const stores = Layer.mergeAll(JobStoreSql.layer, RetryStateStoreSql.layer).pipe(Layer.provideMerge(db.layer))
+  const stores = Layer.mergeAll(JobStoreSql.layer, RetryStateStoreSql.layer, DataplaneStoreSql.layer).pipe(Layer.provideMerge(db.layer))
 
   layer(stores, { timeout: "120 seconds", excludeTestServices: true })(`JobStoreSql on ${db.name}`, (it) => {
     it.effect("full lifecycle: pending → running → incomplete → running → succeeded, attempts 0 and 1", () =>
@@ -191,6 +194,28 @@ for (const db of TestDatabase.all) {
         assert.strictEqual((yield* store.getJob(job.id)).attempts[0]?.logLineCount, 1502)
         const missing = yield* Effect.flip(store.readLogs(job.id, n(3), 0, 10))
         assert.strictEqual(missing._tag, "AttemptNotFound")
+      }))
+
+    it.effect("orphans lists the non-terminal jobs of owners without a recent dataplane heartbeat; adopt is conditional", () =>
+      Effect.gen(function*() {
+        const store = yield* JobStore
+        const dataplanes = yield* DataplaneStore
+        const ghost = yield* store.enqueueJob({ configType: "check_connection_source", scope: "owned", config: {}, owner: "ghost" })
+        const ended = yield* store.enqueueJob({ configType: "check_connection_source", scope: "owned", config: {}, owner: "ghost" })
+        yield* store.cancelJob(ended.id, AttemptFailures.cancellation(Date.now()))
+        const unowned = yield* store.enqueueJob({ configType: "check_connection_source", scope: "owned", config: {} })
+        assert.isUndefined(unowned.owner)
+        const live = yield* store.enqueueJob({ configType: "check_connection_source", scope: "owned", config: {}, owner: "live" })
+        assert.strictEqual(live.owner, "live")
+        // The database's clock decides the ages: let the ghost's job age, then the live owner beats.
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1500)))
+        yield* dataplanes.heartbeat(DataplaneId.make("live"), "test")
+        const orphans = (yield* store.orphans(Date.now(), 1000)).filter((job) => job.scope === "owned")
+        assert.deepStrictEqual(orphans.map((job) => job.id), [ghost.id], "only the ghost's active job")
+        assert.isTrue(yield* store.adopt(ghost.id, "ghost", "me"))
+        assert.isFalse(yield* store.adopt(ghost.id, "ghost", "other"), "adopted once")
+        assert.isFalse(yield* store.adopt(ended.id, "ghost", "me"), "a terminal job is not adopted")
+        assert.strictEqual((yield* store.getJob(ghost.id)).job.owner, "me")
       }))
 
     it.effect("failNonTerminalJobs fails what a stopped process left, with an airbyte_platform reason", () =>
