@@ -27,7 +27,11 @@ export const connectionsHandlers = HttpApiBuilder.group(
       list: () => Effect.orDie(connections.list),
       get: ({ params }) => connections.get(params.name).pipe(Effect.catchTag("StoreError", Effect.die)),
       create: Effect.fn(function*({ payload }) {
-        const existing = yield* connections.get(payload.name).pipe(Effect.option, Effect.orDie)
+        // Only "not found" means it is free; a store failure must not be taken for it (500, nothing written).
+        const existing = yield* connections.get(payload.name).pipe(
+          Effect.catchTag("StoreError", Effect.die),
+          Effect.option
+        )
         if (existing._tag === "Some") return yield* new ConnectionExists({ connection: payload.name })
         const spec = yield* specs.validate(payload.name, payload.spec).pipe(Effect.mapError(invalid))
         return yield* Effect.orDie(connections.upsert(payload.name, spec))
