@@ -3,7 +3,9 @@
  * launcher starts for one workload. Fetches its input from the API, reports running, heartbeats
  * (410: the workload ended — stop the attempt and its connectors; no successful heartbeat within the
  * timeout: stop too), runs the attempt (`runSyncAttempt`, or check/discover/spec), reports committed
- * states, stats and logs as it goes, then success or failure with the attempt's end.
+ * states, stats and logs as it goes, then success or failure with the attempt's end. With
+ * `--connectors sidecar` (a Kubernetes pod) its connectors run in the pod's connector containers
+ * through the shared directory SLUICE_SHARED_DIR instead of as its child processes.
  */
 import { Clock, Deferred, Effect, Exit, Fiber, Schedule, Schema } from "effect"
 import { availableParallelism } from "node:os"
@@ -12,8 +14,10 @@ import type { WorkerConnector, WorkloadInput } from "../api/ApiModels.ts"
 import { configureCatalog } from "../config/Catalog.ts"
 import { StreamConfig } from "../config/Config.ts"
 import type { ConnectorFailure } from "../engine/ConnectorFailure.ts"
+import { ConnectorHost } from "../engine/ConnectorHost.ts"
 import type { ConnectorDefinition } from "../engine/ConnectorProcess.ts"
 import * as Runtime from "../engine/ConnectorRuntime.ts"
+import * as SidecarHost from "../engine/sidecar/SidecarHost.ts"
 import * as FailureReason from "../engine/replication/FailureReason.ts"
 import { makeMiddlewares } from "../plugins/middleware.ts"
 import type { AttemptEnd } from "../scheduler/AttemptEnd.ts"
@@ -64,11 +68,40 @@ const runCommand = (input: WorkloadInput, logs: Array<LogLine>) =>
     )
   })
 
-const program = (workload: string) =>
+const envSeconds = (name: string): number | undefined => {
+  const raw = process.env[name]
+  const value = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw)
+  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined
+}
+
+/**
+ * In a pod: the connectors' host is the pod's connector containers — `source` and `destination` for a
+ * sync, `connector` for check, discover and spec — heart-beating and `done` in the shared directory.
+ */
+const sidecarHost = (dir: string, type: WorkloadInput["type"]) =>
+  SidecarHost.make({
+    dir,
+    container: (role) => type === "sync" ? role : "connector",
+    startTimeoutMs: envSeconds("SLUICE_SIDECAR_START_TIMEOUT_SECONDS"),
+    pickupTimeoutMs: envSeconds("SLUICE_SIDECAR_PICKUP_TIMEOUT_SECONDS"),
+    heartbeatTimeoutMs: envSeconds("SLUICE_SIDECAR_HEARTBEAT_TIMEOUT_SECONDS")
+  })
+
+/**
+ * The CPUs the socket count derives from (2 × CPUs, reference §6.4): in a pod the launcher sets
+ * SLUICE_SOCKET_COUNT from the connector containers' CPU limits, so that count is used.
+ */
+const socketCpus = (): number => {
+  const count = Number(process.env["SLUICE_SOCKET_COUNT"])
+  return Number.isInteger(count) && count >= 2 ? count / 2 : availableParallelism()
+}
+
+const program = (workload: string, sharedDir: string | undefined) =>
   Effect.gen(function*() {
     const client = yield* ApiClient.SluiceClient
     const params = { id: WorkloadId.make(workload) }
     const input = yield* client.workloads.input({ params })
+    const host = sharedDir === undefined ? undefined : yield* sidecarHost(sharedDir, input.type)
     yield* client.workloads.running({ params })
     const stop = yield* Deferred.make<void>()
     let stopped: "gone" | "lost" | undefined
@@ -110,7 +143,7 @@ const program = (workload: string) =>
             Effect.mapError((error) => configError(error.path, error.message))
           ),
         transport: input.transport,
-        cpus: availableParallelism(),
+        cpus: socketCpus(),
         cancel: Deferred.await(stop)
       }, {
         commitState: (state) => client.workloads.state({ params, payload: { state } }),
@@ -118,7 +151,7 @@ const program = (workload: string) =>
         appendLogs: (lines) => client.workloads.logs({ params, payload: { lines } }).pipe(Effect.ignore)
       })
       : runCommand(input, logs).pipe(Effect.raceFirst(Effect.as(Deferred.await(stop), { _tag: "CommandDone", failures: [] } as AttemptEnd)))
-    const end = yield* work
+    const end = yield* (host === undefined ? work : Effect.provideService(work, ConnectorHost, host))
     if (logs.length > 0) yield* client.workloads.logs({ params, payload: { lines: logs } }).pipe(Effect.ignore)
     if (stopped !== undefined) {
       process.stderr.write(`worker ${workload}: stopped (${stopped === "gone" ? "the workload has ended" : "no heartbeat got through"})\n`)
@@ -130,13 +163,18 @@ const program = (workload: string) =>
   }).pipe(Effect.scoped)
 
 export const workerCommand = async (args: ReadonlyArray<string>): Promise<number> => {
-  const { values } = parseArgs({ args: [...args], options: { workload: { type: "string" }, server: { type: "string" } } })
-  if (values.workload === undefined || values.server === undefined) {
-    process.stderr.write("usage: sluice worker --workload ID --server URL (token in SLUICE_WORKLOAD_TOKEN)\n")
+  const { values } = parseArgs({
+    args: [...args],
+    options: { workload: { type: "string" }, server: { type: "string" }, connectors: { type: "string", default: "local" } }
+  })
+  const sharedDir = process.env["SLUICE_SHARED_DIR"]
+  const sidecar = values.connectors === "sidecar"
+  if (values.workload === undefined || values.server === undefined || !["local", "sidecar"].includes(values.connectors) || (sidecar && (sharedDir ?? "") === "")) {
+    process.stderr.write("usage: sluice worker --workload ID --server URL [--connectors local|sidecar] (token in SLUICE_WORKLOAD_TOKEN; sidecar: the shared directory in SLUICE_SHARED_DIR)\n")
     return 2
   }
   const workload = values.workload
-  const fiber = Effect.runFork(program(workload).pipe(Effect.provide(ApiClient.layer(values.server, process.env["SLUICE_WORKLOAD_TOKEN"]))))
+  const fiber = Effect.runFork(program(workload, sidecar ? sharedDir : undefined).pipe(Effect.provide(ApiClient.layer(values.server, process.env["SLUICE_WORKLOAD_TOKEN"]))))
   const onSignal = () => Effect.runFork(Fiber.interrupt(fiber))
   process.once("SIGTERM", onSignal)
   process.once("SIGINT", onSignal)

@@ -2,14 +2,16 @@
  * Runs any Airbyte-protocol connector given as a command: spec, check, discover, read and write.
  * stdout becomes a typed Stream of messages (backpressured, batch by batch); LOG messages, stderr
  * and non-protocol lines go to the log callback; exit codes, signals, TRACE ERRORs, invalid output
- * and timeouts become ConnectorFailures. Interrupting the consumer terminates the process.
+ * and timeouts become ConnectorFailures. Interrupting the consumer terminates the process. Processes
+ * start on the ConnectorHost in the context (a local child by default, a sidecar container in a pod).
  */
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Duration, Effect, Exit, Fiber, Stream } from "effect"
 import * as Batch from "./Batch.ts"
 import { type ConnectorCommand, ConnectorFailure, fromErrorTrace } from "./ConnectorFailure.ts"
-import { type ExitStatus, type ProcessOptions, type RunningProcess, spawnConnector } from "./ConnectorProcess.ts"
+import { ConnectorHost } from "./ConnectorHost.ts"
+import type { ExitStatus, ProcessOptions, RunningProcess } from "./ConnectorProcess.ts"
 import type * as M from "./protocol/AirbyteMessage.ts"
 import * as Jsonl from "./protocol/Jsonl.ts"
 
@@ -82,7 +84,7 @@ const outputOf = (
   const errors: Array<M.AirbyteErrorTraceMessage> = []
   const onLog = options.onLog
   const messages = NodeStream.fromReadable<Uint8Array, ConnectorFailure>({
-    evaluate: () => proc.child.stdout!,
+    evaluate: () => proc.stdout,
     onError: (cause) =>
       new ConnectorFailure({
         origin: options.role,
@@ -131,8 +133,13 @@ const outputOf = (
     const failure = classifyExit(options, command, proc, status, errors)
     return failure === undefined ? Effect.void : Effect.fail(failure)
   })
-  return Stream.concat(messages, Stream.drain(Stream.fromEffect(verdict)))
+  const output = Stream.concat(messages, Stream.drain(Stream.fromEffect(verdict)))
+  return proc.lost === undefined ? output : Stream.interruptWhen(output, proc.lost)
 }
+
+/** Starts a command on the host in the context. */
+const start = (options: RunOptions, command: ConnectorCommand, inputs: Readonly<Record<string, unknown>>) =>
+  ConnectorHost.use((host) => host.start(options, command, inputs))
 
 const withTimeout = (options: RunOptions, command: ConnectorCommand) =>
 <A, E>(stream: Stream.Stream<A, E>): Stream.Stream<A, E | ConnectorFailure> => {
@@ -148,7 +155,7 @@ const run = (
   command: ConnectorCommand,
   inputs: Readonly<Record<string, unknown>>
 ): Stream.Stream<M.AirbyteMessage, ConnectorFailure> =>
-  Stream.unwrap(Effect.map(spawnConnector(options, command, inputs), (proc) => outputOf(options, command, proc))).pipe(
+  Stream.unwrap(Effect.map(start(options, command, inputs), (proc) => outputOf(options, command, proc))).pipe(
     withTimeout(options, command)
   )
 
@@ -216,9 +223,9 @@ export interface WriteInput<E> {
  */
 export const write = <E>(options: RunOptions, input: WriteInput<E>): Stream.Stream<M.AirbyteMessage, ConnectorFailure | E> =>
   Stream.unwrap(Effect.gen(function*() {
-    const proc = yield* spawnConnector(options, "write", { config: input.config, catalog: input.catalog })
+    const proc = yield* start(options, "write", { config: input.config, catalog: input.catalog })
     const sink = NodeSink.fromWritable<"StdinClosed", Uint8Array>({
-      evaluate: () => proc.child.stdin!,
+      evaluate: () => proc.stdin,
       onError: () => "StdinClosed" as const,
       endOnDone: true
     })

@@ -5,20 +5,13 @@
  * commits states through the port. Middleware is bypassed (architecture selection guarantees none).
  */
 import { Effect, Semaphore, Stream } from "effect"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { ConnectorHost } from "../ConnectorHost.ts"
 import * as Runtime from "../ConnectorRuntime.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged, unknownAck } from "./ReplicationErrors.ts"
 import { ackWatchdog, consumeDestination, progressReporter } from "./Supervision.ts"
-
-/** The directory of the sockets, mode 0700, removed when the attempt ends. */
-const socketDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "sluice-sock-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
 
 export const socketPaths = (dir: string, count: number): ReadonlyArray<string> =>
   Array.from({ length: count }, (_, i) => join(dir, `sluice_socket_${i + 1}.sock`))
@@ -26,7 +19,8 @@ export const socketPaths = (dir: string, count: number): ReadonlyArray<string> =
 export const runSocket = (context: TransportContext) =>
   Effect.scoped(Effect.gen(function*() {
     const { input, tracker } = context
-    const dir = yield* socketDir
+    // The host's socket directory (private to the attempt, shared with both connectors), removed at the end.
+    const dir = yield* ConnectorHost.use((host) => host.socketDir)
     const env = {
       DATA_CHANNEL_MEDIUM: "SOCKET",
       DATA_CHANNEL_FORMAT: context.serialization,
