@@ -6,6 +6,7 @@
 import { Cron, Duration, Option, Result, Schema } from "effect"
 import { IpcOptions } from "../engine/IpcOptions.ts"
 import type { TransportPreference } from "../engine/replication/Architecture.ts"
+import { PodOverrides } from "../scheduler/kubernetes/PodOverrides.ts"
 import type { DestinationSpec, SourceSpec } from "./Connectors.ts"
 import type { MapperSpec } from "./Mappers.ts"
 import { ENV_NAME, SecretOrString } from "./Secret.ts"
@@ -192,7 +193,9 @@ export const Connection = Schema.Struct({
   transport: Schema.optionalKey(Transport),
   schedule: Schema.optionalKey(ScheduleConfig),
   retry: Schema.optionalKey(RetryConfig),
-  resources: Schema.optionalKey(ResourcesConfig)
+  resources: Schema.optionalKey(ResourcesConfig),
+  /** Pod settings of this connection's workloads under the Kubernetes launcher (docs/kubernetes.md). */
+  kubernetes: Schema.optionalKey(PodOverrides)
 })
 export type Connection = typeof Connection.Type
 
@@ -220,6 +223,12 @@ export type ConnectionConfig = {
   readonly schedule?: Schedule
   readonly retry?: RetryConfig
   readonly resources?: ResourcesConfig
+  /**
+   * Pod settings under the Kubernetes launcher: `resources` (every connector container), `source` and
+   * `destination` (sync pods), `nodeSelectors`, `tolerations`, `annotations`, `labels`; each falls back
+   * to the job type's settings from the environment.
+   */
+  readonly kubernetes?: PodOverrides
 }
 
 /** What `sluice.config.ts` default-exports. */

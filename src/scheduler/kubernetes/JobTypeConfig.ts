@@ -44,7 +44,7 @@ export class InvalidKubeSetting extends Data.TaggedError("InvalidKubeSetting")<{
 
 export const prefixes: { readonly [K in JobKind]: string } = { default: "JOB_", check: "CHECK_JOB_", discover: "DISCOVER_JOB_", spec: "SPEC_JOB_" }
 
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/
+export const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/
 
 /** `k=v,k2=v2` (Airbyte's JOB_KUBE_LABELS / _ANNOTATIONS / _NODE_SELECTORS format). */
 export const parsePairs = (variable: string, raw: string) =>

@@ -15,7 +15,7 @@ export class KubeApiError extends Data.TaggedError("KubeApiError")<{
 }> {
   override get message() {
     if (this.status === 403) {
-      return `Kubernetes denied ${this.operation} (403 Forbidden): ${this.detail}. The service account of sluice serve needs a Role granting pods create/get/list/watch/delete and pods/status get in its namespace (docs/kubernetes.md).`
+      return `Kubernetes denied ${this.operation} (403 Forbidden): ${this.detail}. The service account of sluice serve needs a Role granting pods create/get/list/watch/delete, pods/status get and secrets create/patch/delete in its namespace (deploy/rbac.yaml, docs/kubernetes.md).`
     }
     return `Kubernetes ${this.operation} failed${this.status === undefined ? "" : ` (HTTP ${this.status})`}: ${this.detail}`
   }

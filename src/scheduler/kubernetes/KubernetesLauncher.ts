@@ -1,8 +1,10 @@
 /**
  * The Kubernetes launcher: one pod per workload (PodSpec.ts), created or adopted on 409, followed by
  * a watch on that pod that falls back to a relist whenever the watch drops, its status mapped to an
- * outcome (PodOutcome.ts) and the pod deleted when the workload ends or is stopped. At start-up it
- * deletes Sluice pods whose workload is no longer active. Imports @kubernetes/client-node and `effect`.
+ * outcome (PodOutcome.ts) and the pod deleted when the workload ends or is stopped. The worker's token
+ * lives in a Secret per pod (created first, owned by the pod once it exists, deleted with it). At
+ * start-up it deletes Sluice pods (and their Secrets) whose workload is no longer active. Imports
+ * @kubernetes/client-node and `effect`.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod, Watch } from "@kubernetes/client-node"
 import { Clock, Deferred, Effect, Layer, type Schedule } from "effect"
@@ -10,7 +12,7 @@ import { LaunchFailed, Launcher, type LaunchRequest, type RunningWorker } from "
 import type { Workload } from "../Workload.ts"
 import * as KubeApi from "./KubeApi.ts"
 import { outcomeOf, type PodFailure, type PodOutcome } from "./PodOutcome.ts"
-import { buildPod, MANAGED_BY, type PodSettings, WORKLOAD_ANNOTATION } from "./PodSpec.ts"
+import { buildPod, buildTokenSecret, type ConnectionOverride, MANAGED_BY, type PodSettings, tokenSecretName, WORKLOAD_ANNOTATION } from "./PodSpec.ts"
 
 export interface KubernetesLauncherOptions {
   readonly kubeConfig: KubeConfig
@@ -24,6 +26,8 @@ export interface KubernetesLauncherOptions {
   readonly onFailure: (workload: Workload, failure: PodFailure) => Effect.Effect<void>
   /** Whether a workload is still active; pods of inactive or unknown workloads are deleted at start-up. */
   readonly isActive: (workloadId: string) => Effect.Effect<boolean>
+  /** A connection's pod settings as its spec says now (they win over `pods.connections`). */
+  readonly overrideOf?: ((connection: string) => Effect.Effect<ConnectionOverride | undefined>) | undefined
 }
 
 type WatchResult = PodOutcome | { readonly _tag: "Dropped" }
@@ -48,11 +52,45 @@ export const make = (options: KubernetesLauncherOptions) =>
         Effect.catchIf((error) => error.status === 404, () => Effect.succeed(null))
       )
 
-    const deletePod = (name: string, graceSeconds: number) =>
-      call(`delete pod ${namespace}/${name}`, () => api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds })).pipe(
+    const deleteSecret = (name: string) =>
+      call(`delete secret ${namespace}/${name}`, () => api.deleteNamespacedSecret({ name, namespace })).pipe(
         Effect.asVoid,
         Effect.catchIf((error) => error.status === 404, () => Effect.void)
       )
+
+    /** Deletes a pod and its token Secret (the Secret at once: the worker read it when it started). */
+    const deletePod = (name: string, graceSeconds: number) =>
+      Effect.andThen(
+        call(`delete pod ${namespace}/${name}`, () => api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds })).pipe(
+          Effect.asVoid,
+          Effect.catchIf((error) => error.status === 404, () => Effect.void)
+        ),
+        deleteSecret(tokenSecretName(name))
+      )
+
+    /** The token Secret, fresh: one left from an earlier launch of the workload holds an old token. */
+    const createSecret = (workload: Workload, token: string) =>
+      Effect.gen(function*() {
+        const secret = buildTokenSecret(options.pods, workload, token)
+        const name = secret.metadata?.name ?? ""
+        const create = call(`create secret ${namespace}/${name}`, () => api.createNamespacedSecret({ namespace, body: secret }))
+        yield* create.pipe(
+          Effect.catchIf((error) => error.status === 409, () => Effect.andThen(deleteSecret(name), create))
+        )
+        return name
+      })
+
+    /** Makes the pod own its Secret, so the cluster deletes it with the pod even without Sluice. */
+    const ownSecret = (secretName: string, pod: V1Pod) =>
+      Effect.gen(function*() {
+        const uid = pod.metadata?.uid
+        const podName = pod.metadata?.name
+        if (uid === undefined || podName === undefined) return
+        const owner = { apiVersion: "v1", kind: "Pod", name: podName, uid }
+        yield* call(`patch secret ${namespace}/${secretName}`, () =>
+          api.patchNamespacedSecret({ name: secretName, namespace, body: [{ op: "add", path: "/metadata/ownerReferences", value: [owner] }] })
+        ).pipe(Effect.catch((error) => Effect.logWarning(`the Secret ${secretName} is not owned by its pod (it is deleted with it by Sluice): ${error.message}`)))
+      })
 
     /** Follows one pod's watch until its outcome is final or the watch ends. */
     const watchPod = (name: string, resourceVersion: string | undefined) =>
@@ -103,25 +141,36 @@ export const make = (options: KubernetesLauncherOptions) =>
       Effect.gen(function*() {
         const name = pod.metadata?.name ?? ""
         const created = yield* call(`create pod ${namespace}/${name}`, () => api.createNamespacedPod({ namespace, body: pod })).pipe(
-          Effect.map((): "created" | "exists" => "created"),
+          Effect.map((created): V1Pod | "exists" => created),
           Effect.catchIf((error) => error.status === 409, () => Effect.succeed("exists" as const))
         )
-        if (created === "created") return
+        if (created !== "exists") return created
         const existing = yield* readPod(name)
         const owner = existing?.metadata?.annotations?.[WORKLOAD_ANNOTATION]
         if (existing !== null && owner !== workload.id) {
           return yield* new LaunchFailed({ message: `pod ${namespace}/${name} exists and belongs to workload ${owner ?? "(none)"}, not ${workload.id}` })
         }
-        if (existing === null) yield* call(`create pod ${namespace}/${name}`, () => api.createNamespacedPod({ namespace, body: pod }))
+        const adopted = existing ?? (yield* call(`create pod ${namespace}/${name}`, () => api.createNamespacedPod({ namespace, body: pod })))
         yield* Effect.logInfo(`workload ${workload.id}: adopted the existing pod ${name}`)
+        return adopted
       })
 
     const launch = Effect.fn("KubernetesLauncher.launch")(function*(request: LaunchRequest) {
-      const pod = buildPod(options.pods, request)
+      const connection = request.workload.connection
+      const override = connection === undefined || options.overrideOf === undefined ? undefined : yield* options.overrideOf(connection)
+      const settings = override === undefined || connection === undefined
+        ? options.pods
+        : { ...options.pods, connections: { ...options.pods.connections, [connection]: override } }
+      const pod = buildPod(settings, request)
       const name = pod.metadata?.name ?? ""
-      yield* createOrAdopt(pod, request.workload).pipe(
-        Effect.mapError((error) => error._tag === "LaunchFailed" ? error : new LaunchFailed({ message: error.message }))
+      const toLaunchFailed = (error: KubeApi.KubeApiError | LaunchFailed) => error._tag === "LaunchFailed" ? error : new LaunchFailed({ message: error.message })
+      // The Secret first: a pod whose Secret is missing would fail to start (CreateContainerConfigError).
+      const secretName = yield* createSecret(request.workload, request.token).pipe(Effect.mapError(toLaunchFailed))
+      const created = yield* createOrAdopt(pod, request.workload).pipe(
+        Effect.tapError(() => deleteSecret(secretName).pipe(Effect.ignore)),
+        Effect.mapError(toLaunchFailed)
       )
+      yield* ownSecret(secretName, created)
       const exited = yield* Deferred.make<number | null>()
       let stopping = false
       const monitor = follow(name).pipe(

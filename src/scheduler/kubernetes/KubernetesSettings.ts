@@ -7,10 +7,13 @@
 import { KubeConfig } from "@kubernetes/client-node"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
+import { ConnectionStore } from "../ConnectionStore.ts"
+import { ConnectionId } from "../Ids.ts"
 import { WorkloadStore } from "../WorkloadStore.ts"
 import { isActive, WorkloadId } from "../Workload.ts"
 import { fromEnv, InvalidKubeSetting } from "./JobTypeConfig.ts"
 import * as KubernetesLauncher from "./KubernetesLauncher.ts"
+import * as PodOverrides from "./PodOverrides.ts"
 import type { PodSettings } from "./PodSpec.ts"
 
 const IN_CLUSTER_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -73,12 +76,14 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
   })
 
 /**
- * The launcher over the workload store, its pod monitors living in the current Scope: a failed pod's
- * cause fails its workload (source `launcher`).
+ * The launcher over the workload and connection stores, its pod monitors living in the current Scope:
+ * a failed pod's cause fails its workload (source `launcher`); each pod takes its connection's
+ * `kubernetes` settings from the spec stored at launch time.
  */
 export const make = (settings: KubernetesSettings) =>
   Effect.gen(function*() {
     const store = yield* WorkloadStore
+    const connections = yield* ConnectionStore
     return yield* KubernetesLauncher.make({
       kubeConfig: settings.kubeConfig,
       pods: settings.pods,
@@ -86,6 +91,11 @@ export const make = (settings: KubernetesSettings) =>
         store.fail(workload.id, { source: "launcher", reason: failure.externalMessage }).pipe(
           Effect.catch((error) => Effect.logWarning(`workload ${workload.id}: cannot record the pod failure: ${error.message}`)),
           Effect.asVoid
+        ),
+      overrideOf: (connection) =>
+        connections.get(ConnectionId.make(connection)).pipe(
+          Effect.map((record) => PodOverrides.fromSpec(record.spec)),
+          Effect.catch((error) => Effect.as(Effect.logWarning(`connection ${connection}: its pod settings cannot be read (${error.message}); using the defaults`), undefined))
         ),
       isActive: (id) =>
         store.get(WorkloadId.make(id)).pipe(

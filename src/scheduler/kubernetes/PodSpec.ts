@@ -1,13 +1,16 @@
 /**
  * The pod of one workload, built purely from the workload and the launcher's settings: a sync pod
  * holds the Sluice worker (orchestrator in stdio mode, bookkeeper in socket mode) and the source and
- * destination containers over a shared emptyDir (named pipes or Unix sockets, reference §6.3);
- * check, discover and spec pods hold the connector and the worker. No I/O; imports `effect`-free
- * models, node:crypto and the client's types only.
+ * destination containers (`sluice connector-sidecar`) over a shared emptyDir (invocations, named
+ * pipes and Unix sockets, reference §6.3, src/engine/sidecar/); check, discover and spec pods hold
+ * the connector and the worker. The worker's token comes from a per-pod Secret. No I/O; imports
+ * `effect`-free models, node:crypto and the client's types only.
  */
-import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements } from "@kubernetes/client-node"
+import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Secret } from "@kubernetes/client-node"
 import { createHash } from "node:crypto"
 import { socketCount } from "../../engine/replication/Architecture.ts"
+import { socketPaths as socketFiles } from "../../engine/replication/SocketReplication.ts"
+import { socketsDir } from "../../engine/sidecar/SidecarLayout.ts"
 import type { Workload, WorkloadType } from "../Workload.ts"
 import { cpuCores, type JobKind, type JobTypeConfigs, type JobTypeOverride, type Resources, resolve } from "./JobTypeConfig.ts"
 
@@ -32,7 +35,6 @@ export interface PodSettings {
 
 export interface PodRequest {
   readonly workload: Workload
-  readonly token: string
   readonly serverUrl: string
 }
 
@@ -48,8 +50,14 @@ export const LABEL = {
 export const WORKLOAD_ANNOTATION = "sluice.io/workload"
 export const WORKER_CONTAINER = "worker"
 export const SHARED_VOLUME = "sluice-shared"
-export const SOCKET_DIR = "/var/run/sockets"
-export const PIPE_DIR = "/var/run/pipes"
+/**
+ * Where every container mounts the shared volume; each also gets it as SLUICE_SHARED_DIR, which is
+ * the only place the worker and the sidecars read it from (a test can run the containers' args
+ * locally over another directory).
+ */
+export const SHARED_DIR = "/var/run/sluice"
+/** The key of the worker's token in its pod's Secret. */
+export const TOKEN_KEY = "token"
 
 /** The worker's own requests and limits (the bookkeeper's, reference §6.3): 1 CPU / 1 GiB. */
 export const workerResources: Resources = { cpuRequest: "1", cpuLimit: "1", memoryRequest: "1Gi", memoryLimit: "1Gi" }
@@ -91,53 +99,84 @@ const requirements = (resources: Resources): V1ResourceRequirements => {
 
 const merge = (first: Resources | undefined, rest: Resources): Resources => ({ ...rest, ...first })
 
-/** Socket paths of a sync pod in socket mode (reference §6.3–6.4): N follows the CPU limits. */
+/** The Secret holding a pod's worker token (created before the pod, deleted with it). */
+export const tokenSecretName = (podName: string): string => `${podName}-token`
+
+/** Socket count of a sync pod (reference §6.4): N follows the source's and destination's CPU limits. */
+export const socketCountOf = (source: Resources, destination: Resources): number =>
+  socketCount(cpuCores(source.cpuLimit), cpuCores(destination.cpuLimit))
+
+/** Socket paths of a sync pod in socket mode (reference §6.3): the ones the worker uses in the shared volume. */
 export const socketPaths = (source: Resources, destination: Resources): ReadonlyArray<string> =>
-  Array.from({ length: socketCount(cpuCores(source.cpuLimit), cpuCores(destination.cpuLimit)) }, (_, i) => `${SOCKET_DIR}/airbyte_socket_${i + 1}.sock`)
+  socketFiles(socketsDir(SHARED_DIR), socketCountOf(source, destination))
 
 const env = (values: Readonly<Record<string, string>>): Array<V1EnvVar> => Object.entries(values).map(([name, value]) => ({ name, value }))
+
+/** The Secret holding the worker's token, named after its pod, labelled like it. */
+export const buildTokenSecret = (settings: PodSettings, workload: Workload, token: string): V1Secret => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  type: "Opaque",
+  metadata: {
+    name: tokenSecretName(podName(workload)),
+    namespace: settings.namespace,
+    labels: labelsOf(workload),
+    annotations: { [WORKLOAD_ANNOTATION]: workload.id }
+  },
+  stringData: { [TOKEN_KEY]: token }
+})
 
 export const buildPod = (settings: PodSettings, request: PodRequest): V1Pod => {
   const { workload } = request
   const override = workload.connection === undefined ? undefined : settings.connections?.[workload.connection]
   const config = resolve(settings.jobTypes, kindOf(workload.type), override)
-  const mountPath = workload.type === "sync" && settings.transport === "socket" ? SOCKET_DIR : PIPE_DIR
-  const mount = [{ name: SHARED_VOLUME, mountPath }]
+  const mount = [{ name: SHARED_VOLUME, mountPath: SHARED_DIR }]
+  const name = podName(workload)
   const pull = settings.imagePullPolicy === undefined ? {} : { imagePullPolicy: settings.imagePullPolicy }
-  const container = (name: string, resources: Resources, vars: Readonly<Record<string, string>>, args: ReadonlyArray<string>): V1Container => ({
+  const container = (
+    name: string,
+    resources: Resources,
+    vars: Readonly<Record<string, string>>,
+    args: ReadonlyArray<string>,
+    secretVars: ReadonlyArray<V1EnvVar> = []
+  ): V1Container => ({
     name,
     image: settings.image,
     ...pull,
     args: [...args],
-    env: env({ SLUICE_WORKLOAD_ID: workload.id, SLUICE_CONTAINER_ROLE: name, ...vars }),
+    env: [...env({ SLUICE_WORKLOAD_ID: workload.id, SLUICE_CONTAINER_ROLE: name, SLUICE_SHARED_DIR: SHARED_DIR, ...vars }), ...secretVars],
     resources: requirements(resources),
     volumeMounts: mount
   })
-  const workerArgs = ["worker", "--workload", workload.id, "--server", request.serverUrl]
-  const workerEnv = { SLUICE_WORKLOAD_TOKEN: request.token }
+  const workerArgs = ["worker", "--workload", workload.id, "--server", request.serverUrl, "--connectors", "sidecar"]
+  const token: V1EnvVar = { name: "SLUICE_WORKLOAD_TOKEN", valueFrom: { secretKeyRef: { name: tokenSecretName(name), key: TOKEN_KEY } } }
+  const sidecar = (role: string) => ["connector-sidecar", "--role", role]
   let containers: Array<V1Container>
   if (workload.type === "sync") {
     const source = merge(override?.source, config.resources)
     const destination = merge(override?.destination, config.resources)
+    // The worker decides each attempt's transport and passes DATA_CHANNEL_* with every invocation; the
+    // containers' own variables say what the launcher's transport setting expects (Airbyte's contract).
     const channel: Record<string, string> = settings.transport === "socket"
       ? { DATA_CHANNEL_MEDIUM: "SOCKET", DATA_CHANNEL_FORMAT: "PROTOBUF", DATA_CHANNEL_SOCKET_PATHS: socketPaths(source, destination).join(",") }
-      : { DATA_CHANNEL_MEDIUM: "STDIO", DATA_CHANNEL_FORMAT: "JSONL", DATA_CHANNEL_PIPE_DIR: PIPE_DIR }
+      : { DATA_CHANNEL_MEDIUM: "STDIO", DATA_CHANNEL_FORMAT: "JSONL" }
+    const worker = { ...channel, SLUICE_SOCKET_COUNT: String(socketCountOf(source, destination)), PLATFORM_MODE: settings.transport === "socket" ? "BOOKKEEPER" : "ORCHESTRATOR" }
     containers = [
-      container(WORKER_CONTAINER, workerResources, { ...workerEnv, ...channel, PLATFORM_MODE: settings.transport === "socket" ? "BOOKKEEPER" : "ORCHESTRATOR" }, workerArgs),
-      container("source", source, channel, ["connector", "--role", "source", "--workload", workload.id]),
-      container("destination", destination, channel, ["connector", "--role", "destination", "--workload", workload.id])
+      container(WORKER_CONTAINER, workerResources, worker, workerArgs, [token]),
+      container("source", source, channel, sidecar("source")),
+      container("destination", destination, channel, sidecar("destination"))
     ]
   } else {
     containers = [
-      container(WORKER_CONTAINER, workerResources, { ...workerEnv, DATA_CHANNEL_PIPE_DIR: PIPE_DIR, PLATFORM_MODE: "ORCHESTRATOR" }, workerArgs),
-      container("connector", config.resources, { DATA_CHANNEL_PIPE_DIR: PIPE_DIR }, ["connector", "--role", workload.type, "--workload", workload.id])
+      container(WORKER_CONTAINER, workerResources, { PLATFORM_MODE: "ORCHESTRATOR" }, workerArgs, [token]),
+      container("connector", config.resources, {}, sidecar("connector"))
     ]
   }
   return {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
-      name: podName(workload),
+      name,
       namespace: settings.namespace,
       labels: { ...config.labels, ...labelsOf(workload) },
       annotations: { ...config.annotations, [WORKLOAD_ANNOTATION]: workload.id }

@@ -3,9 +3,12 @@
  * SLUICE_TEST_KUBECONFIG is set). No kubelet runs there: the test plays the node agent by writing
  * pods/status. A TCP proxy in front of the API server drops the launcher's connections on demand.
  */
-import { CoreV1Api, KubeConfig, type V1ContainerStatus, type V1Pod } from "@kubernetes/client-node"
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ContainerStatus, type V1Pod, type V1PolicyRule } from "@kubernetes/client-node"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { parseAllDocuments } from "yaml"
 import { randomBytes } from "node:crypto"
 import { dirname, join } from "node:path"
 import { createServer, connect, type Server, type Socket } from "node:net"
@@ -13,7 +16,7 @@ import { AttemptNumber, ConnectionId, JobId } from "../../../src/scheduler/Ids.t
 import * as JobTypeConfig from "../../../src/scheduler/kubernetes/JobTypeConfig.ts"
 import * as KubernetesLauncher from "../../../src/scheduler/kubernetes/KubernetesLauncher.ts"
 import type { PodFailure } from "../../../src/scheduler/kubernetes/PodOutcome.ts"
-import { podName } from "../../../src/scheduler/kubernetes/PodSpec.ts"
+import { podName, tokenSecretName } from "../../../src/scheduler/kubernetes/PodSpec.ts"
 import { Launcher } from "../../../src/scheduler/Launcher.ts"
 import { syncId, type Workload, WorkloadId } from "../../../src/scheduler/Workload.ts"
 
@@ -138,12 +141,21 @@ describe.skipIf(kubeconfigPath === undefined)("KubernetesLauncher (real API serv
       assert.strictEqual(pod.spec!.containers[1]!.resources!.limits!["cpu"], "2")
       assert.strictEqual(pod.spec!.containers[0]!.resources!.limits!["memory"], "1Gi")
       assert.strictEqual(pod.spec!.containers[1]!.env!.find((e) => e.name === "DATA_CHANNEL_SOCKET_PATHS")!.value!.split(",").length, 4)
-      // A second launch of the same workload adopts the pod (409).
-      yield* launcher.launch({ workload: w, token: "t", serverUrl: "http://sluice:8080" })
+      // The worker's token is in a Secret owned by the pod, referenced from the worker's env.
+      const tokenRef = pod.spec!.containers[0]!.env!.find((e) => e.name === "SLUICE_WORKLOAD_TOKEN")!
+      assert.deepStrictEqual(tokenRef.valueFrom?.secretKeyRef, { name: tokenSecretName(name), key: "token" })
+      const secret = yield* Effect.promise(() => api().readNamespacedSecret({ name: tokenSecretName(name), namespace }))
+      assert.strictEqual(Buffer.from(secret.data!["token"]!, "base64").toString(), "t")
+      assert.deepStrictEqual(secret.metadata!.ownerReferences!.map((o) => [o.kind, o.name, o.uid]), [["Pod", name, pod.metadata!.uid]])
+      // A second launch of the same workload adopts the pod (409) and renews the Secret.
+      yield* launcher.launch({ workload: w, token: "t2", serverUrl: "http://sluice:8080" })
+      const renewed = yield* Effect.promise(() => api().readNamespacedSecret({ name: tokenSecretName(name), namespace }))
+      assert.strictEqual(Buffer.from(renewed.data!["token"]!, "base64").toString(), "t2")
       yield* setStatus(name, "Running", ["worker", "source", "destination"].map(running))
       yield* setStatus(name, "Succeeded")
       assert.strictEqual(yield* worker.exit.pipe(Effect.timeout(20_000)), 0)
       assert.isFalse(yield* podExists(name))
+      assert.isFalse(yield* Effect.promise(() => api().readNamespacedSecret({ name: tokenSecretName(name), namespace }).then(() => true, () => false)))
     }).pipe(Effect.provide(launcherLayer(admin))), 60_000)
 
   it.live("OOMKilled fails the attempt with a clear reason; the retry gets a new pod", () =>
@@ -187,6 +199,37 @@ describe.skipIf(kubeconfigPath === undefined)("KubernetesLauncher (real API serv
       assert.isTrue(Exit.isFailure(exit))
       const message = Exit.isFailure(exit) ? Option.getOrUndefined(Exit.findErrorOption(exit))?.message ?? "" : ""
       assert.match(message, /denied list pods in sluice-test-[0-9a-f]+ \(403 Forbidden\).*pods create\/get\/list\/watch\/delete/)
+    }), 60_000)
+
+  it.live("the Role of deploy/rbac.yaml is enough: launch, token Secret, follow, delete, orphan collection", () =>
+    Effect.gen(function*() {
+      const file = fileURLToPath(new URL("../../../deploy/rbac.yaml", import.meta.url))
+      const role = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as { kind: string; rules?: Array<V1PolicyRule> }).find((d) => d.kind === "Role")!
+      const rbac = admin.makeApiClient(RbacAuthorizationV1Api)
+      yield* Effect.promise(() => rbac.createNamespacedRole({ namespace, body: { metadata: { name: "sluice-launcher" }, rules: role.rules! } }))
+      yield* Effect.promise(() =>
+        rbac.createNamespacedRoleBinding({
+          namespace,
+          body: {
+            metadata: { name: "sluice-launcher" },
+            subjects: [{ kind: "User", name: "sluice-restricted", apiGroup: "rbac.authorization.k8s.io" }],
+            roleRef: { kind: "Role", name: "sluice-launcher", apiGroup: "rbac.authorization.k8s.io" }
+          }
+        })
+      )
+      const w = workload(6, 0)
+      active.add(w.id)
+      yield* Effect.gen(function*() {
+        const launcher = yield* Launcher
+        const worker = yield* launcher.launch({ workload: w, token: "t", serverUrl: "http://sluice:8080" })
+        const secret = yield* Effect.promise(() => api().readNamespacedSecret({ name: tokenSecretName(podName(w)), namespace }))
+        assert.strictEqual(secret.metadata!.ownerReferences?.length, 1, "patched by the restricted account")
+        yield* setStatus(podName(w), "Succeeded")
+        assert.strictEqual(yield* worker.exit.pipe(Effect.timeout(20_000)), 0)
+      }).pipe(Effect.provide(launcherLayer(loadConfig(restrictedPath!))))
+      assert.isFalse(yield* podExists(podName(w)))
+      assert.isFalse(yield* Effect.promise(() => api().readNamespacedSecret({ name: tokenSecretName(podName(w)), namespace }).then(() => true, () => false)))
+      yield* Effect.promise(() => rbac.deleteNamespacedRoleBinding({ name: "sluice-launcher", namespace }))
     }), 60_000)
 
   it.live("a dropped watch does not lose a status change", () =>

@@ -89,16 +89,27 @@ describe("PodSpec", () => {
       assert.strictEqual(spec.restartPolicy, "Never")
       assert.deepStrictEqual(spec.volumes, [{ name: PodSpec.SHARED_VOLUME, emptyDir: {} }])
       for (const c of spec.containers) {
-        assert.deepStrictEqual(c.volumeMounts, [{ name: PodSpec.SHARED_VOLUME, mountPath: PodSpec.PIPE_DIR }])
+        assert.deepStrictEqual(c.volumeMounts, [{ name: PodSpec.SHARED_VOLUME, mountPath: PodSpec.SHARED_DIR }])
+        assert.isTrue(c.env!.some((e) => e.name === "SLUICE_SHARED_DIR" && e.value === PodSpec.SHARED_DIR), c.name)
         assert.strictEqual(c.image, "sluice:test")
         assert.strictEqual(c.imagePullPolicy, "IfNotPresent")
       }
-      const [worker, source] = spec.containers
+      const [worker, source, destination] = spec.containers
       assert.deepStrictEqual(worker!.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } })
       assert.deepStrictEqual(source!.resources, { requests: { cpu: "500m" }, limits: { cpu: "2", memory: "2Gi" } })
-      assert.deepStrictEqual(worker!.args, ["worker", "--workload", "conn_7_0_sync", "--server", "http://sluice:8080"])
-      assert.isTrue(worker!.env!.some((e) => e.name === "SLUICE_WORKLOAD_TOKEN" && e.value === "secret-token"))
+      assert.deepStrictEqual(worker!.args, ["worker", "--workload", "conn_7_0_sync", "--server", "http://sluice:8080", "--connectors", "sidecar"])
+      assert.deepStrictEqual(source!.args, ["connector-sidecar", "--role", "source"])
+      assert.deepStrictEqual(destination!.args, ["connector-sidecar", "--role", "destination"])
+      // The token is never in the pod spec: the worker reads it from the pod's Secret.
+      assert.notInclude(JSON.stringify(pod), "secret-token")
+      assert.deepStrictEqual(worker!.env!.find((e) => e.name === "SLUICE_WORKLOAD_TOKEN")!.valueFrom, {
+        secretKeyRef: { name: `${pod.metadata!.name}-token`, key: PodSpec.TOKEN_KEY }
+      })
       assert.isFalse(source!.env!.some((e) => e.name === "SLUICE_WORKLOAD_TOKEN"))
+      const secret = PodSpec.buildTokenSecret(settings(yield* JobTypeConfig.fromEnv(env)), workload("sync"), "secret-token")
+      assert.strictEqual(secret.metadata!.name, PodSpec.tokenSecretName(pod.metadata!.name!))
+      assert.deepStrictEqual(secret.stringData, { [PodSpec.TOKEN_KEY]: "secret-token" })
+      assert.strictEqual(secret.metadata!.labels![PodSpec.MANAGED_BY], "sluice")
       assert.isTrue(worker!.env!.some((e) => e.name === "PLATFORM_MODE" && e.value === "ORCHESTRATOR"))
       assert.deepStrictEqual(pod.metadata!.labels, {
         [PodSpec.MANAGED_BY]: "sluice",
@@ -144,10 +155,11 @@ describe("PodSpec", () => {
       assert.isTrue(worker!.env!.some((e) => e.name === "PLATFORM_MODE" && e.value === "BOOKKEEPER"))
       const paths = source!.env!.find((e) => e.name === "DATA_CHANNEL_SOCKET_PATHS")!.value!.split(",")
       assert.strictEqual(paths.length, 6)
-      assert.strictEqual(paths[0], "/var/run/sockets/airbyte_socket_1.sock")
+      assert.strictEqual(paths[0], `${PodSpec.SHARED_DIR}/sockets/sluice_socket_1.sock`)
+      assert.isTrue(worker!.env!.some((e) => e.name === "SLUICE_SOCKET_COUNT" && e.value === "6"))
       assert.strictEqual(source!.resources!.limits!["cpu"], "4")
       assert.strictEqual(destination!.resources!.limits!["cpu"], "3")
-      assert.strictEqual(source!.volumeMounts![0]!.mountPath, PodSpec.SOCKET_DIR)
+      assert.strictEqual(source!.volumeMounts![0]!.mountPath, PodSpec.SHARED_DIR)
       assert.strictEqual(PodSpec.socketPaths({}, {}).length, 2)
     }))
 
