@@ -83,6 +83,9 @@ const LAST_NAMES = [
   "Lefebvre", "Martinez", "Nakamura", "Okafor", "Patel", "Richardson", "Schneider", "Thompson", "Van der Berg",
   "Williams", "Yamamoto", "Zimmermann"
 ] as const
+/** The lower-case forms the e-mail addresses use, computed once. */
+const EMAIL_FIRST: ReadonlyMap<string, string> = new Map(FIRST_NAMES.map((n) => [n, n.toLowerCase()]))
+const EMAIL_LAST: ReadonlyMap<string, string> = new Map(LAST_NAMES.map((n) => [n, n.replaceAll(" ", "").toLowerCase()]))
 const STREETS = ["Maple Avenue", "Oak Street", "Cedar Lane", "Elm Drive", "Harbor Road", "Sunset Boulevard", "Mill Street"] as const
 const CITIES = [
   { city: "Springfield", state: "IL", country: "US" },
@@ -108,7 +111,7 @@ const DAY_MS = 86_400_000
 const pad2 = (n: number) => (n < 10 ? "0" : "") + n
 const pad3 = (n: number) => (n < 10 ? "00" : n < 100 ? "0" : "") + n
 /** `YYYY-MM-DDT` of a day number since the epoch (Hinnant's civil-from-days: arithmetic, no Date). */
-const dayPrefix = (day: number): string => {
+const computeDayPrefix = (day: number): string => {
   const z = day + 719468
   const era = Math.floor(z / 146097)
   const doe = z - era * 146097
@@ -119,6 +122,17 @@ const dayPrefix = (day: number): string => {
   const m = mp < 10 ? mp + 3 : mp - 9
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
   return `${y}-${pad2(m)}-${pad2(d)}T`
+}
+/** Records cluster on few days (updated_at advances a second per record): the prefixes are cached. */
+const DAY_PREFIXES = new Map<number, string>()
+const dayPrefix = (day: number): string => {
+  let prefix = DAY_PREFIXES.get(day)
+  if (prefix === undefined) {
+    if (DAY_PREFIXES.size >= 4096) DAY_PREFIXES.clear()
+    prefix = computeDayPrefix(day)
+    DAY_PREFIXES.set(day, prefix)
+  }
+  return prefix
 }
 /** `Date#toISOString` for years 1000–9999, without a Date per call. */
 const iso = (ms: number): string => {
@@ -198,7 +212,7 @@ const users: FakeStream = {
       id,
       first_name: first,
       last_name: last,
-      email: `${first}.${last.replaceAll(" ", "")}${id}@${rng.pick(DOMAINS)}`.toLowerCase(),
+      email: `${EMAIL_FIRST.get(first)!}.${EMAIL_LAST.get(last)!}${id}@${rng.pick(DOMAINS)}`,
       phone: rng.chance(0.15) ? null : `+1-555-${rng.int(100, 999)}-${rng.int(1000, 9999)}`,
       age: rng.int(18, 90),
       address: {
