@@ -907,8 +907,12 @@ const readRow = (r: protobuf.Reader, L: Layout): RowParts => {
 }
 
 /** Reads one frame's bytes; the last payload member wins, as protobuf oneofs require. Throws on bad bytes. */
-const readFrame = (bytes: Uint8Array, L: Layout): FrameBody => {
-  const r = protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+const readerOver = (bytes: Uint8Array) => protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+
+/** Reads the frame at `[start, end)` of the reader's buffer (one reader serves every frame of a chunk). */
+const readFrame = (r: protobuf.Reader, start: number, end: number, L: Layout): FrameBody => {
+  r.pos = start
+  r.len = end
   let body: FrameBody = EMPTY
   while (r.pos < r.len) {
     const tag = r.tag()
@@ -923,14 +927,13 @@ const readFrame = (bytes: Uint8Array, L: Layout): FrameBody => {
 }
 
 const recordOf = (row: RowParts, data: Record<string, unknown>): M.AirbyteRecordMessage => {
-  const record: M.AirbyteRecordMessage = row.namespace === undefined
+  // Built in place (no spreads): this runs once per record.
+  const record: { -readonly [K in keyof M.AirbyteRecordMessage]: M.AirbyteRecordMessage[K] } = row.namespace === undefined
     ? { stream: row.stream, data, emitted_at: row.emittedAt }
     : { namespace: row.namespace, stream: row.stream, data, emitted_at: row.emittedAt }
-  return {
-    ...record,
-    ...(row.changes.length > 0 ? { meta: { changes: row.changes } } : {}),
-    ...(row.partitionId !== "" ? { partition_id: row.partitionId } : {})
-  }
+  if (row.changes.length > 0) record.meta = { changes: row.changes }
+  if (row.partitionId !== "") record["partition_id"] = row.partitionId
+  return record
 }
 
 // ------------------------------------------------------------------------------------- FRAME DECODER
@@ -1001,10 +1004,10 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
     }
   }
 
-  const decodeFrame = (bytes: Uint8Array, out: Array<M.AirbyteMessage>): FrameError | undefined => {
+  const decodeFrame = (r: protobuf.Reader, start: number, end: number, out: Array<M.AirbyteMessage>): FrameError | undefined => {
     frameNumber++
     try {
-      return emit(readFrame(bytes, L), out)
+      return emit(readFrame(r, start, end, L), out)
     } catch (cause) {
       return malformed(describe(cause))
     }
@@ -1026,6 +1029,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
 
   const push = (chunk: Uint8Array, out: Array<M.AirbyteMessage>): FrameError | undefined => {
     let i = 0
+    let reader: protobuf.Reader | undefined
     while (i < chunk.length) {
       if (body === undefined) {
         const size = readPrefixByte(chunk[i]!, base + i)
@@ -1033,7 +1037,8 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
         if (size === undefined) continue
         if (typeof size !== "number") return size
         if (chunk.length - i >= size) {
-          const error = decodeFrame(chunk.subarray(i, i + size), out)
+          reader ??= readerOver(chunk)
+          const error = decodeFrame(reader, i, i + size, out)
           if (error !== undefined) return error
           i += size
           continue
@@ -1048,7 +1053,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
       if (filled === body.length) {
         const complete = body
         body = undefined
-        const error = decodeFrame(complete, out)
+        const error = decodeFrame(readerOver(complete), 0, complete.length, out)
         if (error !== undefined) return error
       }
     }
