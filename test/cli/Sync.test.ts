@@ -4,12 +4,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NODE_FLAGS } from "../../src/plugins/builtin.ts"
+import { alive, childrenOf } from "../support/Processes.ts"
 
 const sluice = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url))
 
@@ -51,26 +52,6 @@ const withDir = async (f: (dir: string) => Promise<void>) => {
     await f(dir)
   } finally {
     await rm(dir, { recursive: true, force: true })
-  }
-}
-
-const childrenOf = (pid: number): Array<number> =>
-  readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8")
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-      return ppid === pid ? [Number(d)] : []
-    } catch {
-      return []
-    }
-  })
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as Runtime from "../../src/engine/ConnectorRuntime.ts"
 import type { LogEntry } from "../../src/engine/ConnectorProcess.ts"
 import * as Jsonl from "../../src/engine/protocol/Jsonl.ts"
+import { alive } from "../support/Processes.ts"
 
 const scripted = fileURLToPath(new URL("../fixtures/connectors/scripted.mjs", import.meta.url))
 const sluice = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url))
@@ -25,29 +26,10 @@ const options = (role: "source" | "destination", logs: Array<LogEntry> = []): Ru
 const record = (n: number) => JSON.stringify({ type: "RECORD", record: { stream: "s", data: { n }, emitted_at: 1 } })
 const catalog = { streams: [] }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Alive and not a zombie (a zombie still answers kill(pid, 0)). */
-const isRunning = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
-  } catch {
-    return false
-  }
-}
-
 const waitGone = (pid: number) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 50 && isAlive(pid); i++) yield* Effect.sleep("100 millis")
-    return !isAlive(pid)
+    for (let i = 0; i < 50 && alive(pid); i++) yield* Effect.sleep("100 millis")
+    return !alive(pid)
   })
 
 const readSteps = (steps: ReadonlyArray<Step>, logs: Array<LogEntry> = [], extra: Partial<Runtime.RunOptions> = {}) =>
@@ -176,12 +158,12 @@ describe("ConnectorRuntime", () => {
         for (let i = 0; i < 100 && !logs.some((l) => l.message.startsWith("grandchild")); i++) yield* Effect.sleep("50 millis")
         const grandchild = Number(logs.find((l) => l.message.startsWith("grandchild"))!.message.split(" ")[1])
         const connectorPid = Number(logs.find((l) => l.message.startsWith("pid"))!.message.split(" ")[1])
-        const runningBefore = isRunning(connectorPid)
+        const runningBefore = alive(connectorPid)
         const started = Date.now()
         yield* Fiber.interrupt(fiber)
         const elapsed = Date.now() - started
         assert.isTrue(yield* waitGone(grandchild))
-        assert.isFalse(isAlive(connectorPid))
+        assert.isFalse(alive(connectorPid))
         if ((runningBefore && elapsed >= 900) || round === 3) {
           assert.isTrue(runningBefore, "the connector runs until interrupted")
           assert.isAtLeast(elapsed, 900, "waited for the grace period before SIGKILL")

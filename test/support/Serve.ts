@@ -3,7 +3,6 @@
  * dir, call its API with fetch, and find a process's descendants through /proc.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -91,36 +90,7 @@ export const startServe = async (dir: string, env: Record<string, string> = {}, 
   return { child, url, output: () => output, api, stop }
 }
 
-/** The pids of `pid`'s children (ppid = pid). */
-export const childrenOf = (pid: number): Array<number> =>
-  readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8")
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-      return ppid === pid ? [Number(d)] : []
-    } catch {
-      return []
-    }
-  })
-
-export const descendantsOf = (pid: number): Array<number> => childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)])
-
-export const cmdline = (pid: number): string => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ")
-  } catch {
-    return ""
-  }
-}
-
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")
-  } catch {
-    return false
-  }
-}
+export { alive, childrenOf, cmdline, descendantsOf } from "./Processes.ts"
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -117,11 +117,17 @@ export const columnKindOf = (schema: unknown): ColumnKind => {
 
 // -------------------------------------------------------------------------------------- CELL WRITERS
 
+/** Sets a key as an own property, including `__proto__` (which plain assignment would treat as the prototype). */
+export const setField = (data: Record<string, unknown>, name: string, value: unknown) => {
+  if (name === "__proto__") Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true })
+  else data[name] = value
+}
+
 /** Writes one non-null value as the members of a cell; false (having written nothing) when it cannot. */
 type CellWriter = (w: protobuf.Writer, value: unknown) => boolean
 
 /** JSON text of a value, or undefined when JSON has no form for it (bigint, cycles, functions). */
-const jsonText = (value: unknown): string | undefined => {
+export const jsonText = (value: unknown): string | undefined => {
   try {
     return JSON.stringify(value)
   } catch {

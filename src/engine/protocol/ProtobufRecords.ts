@@ -14,6 +14,7 @@ import {
   nestedEnd,
   readCell,
   readMeta,
+  setField,
   writeMeta
 } from "./ProtobufCells.ts"
 import { UnknownStream } from "./ProtobufErrors.ts"
@@ -63,12 +64,6 @@ const serializationChange = (field: string): M.RecordMetaChange => ({
   change: "NULLED",
   reason: "PLATFORM_SERIALIZATION_ERROR"
 })
-
-/** Sets a key as an own property, including `__proto__` (which plain assignment would treat as the prototype). */
-const setField = (data: Record<string, unknown>, name: string, value: unknown) => {
-  if (name === "__proto__") Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true })
-  else data[name] = value
-}
 
 const countKeys = (data: M.JsonObject): number => {
   let keys = 0

@@ -21,8 +21,9 @@
  * represent at all (a bigint, a cycle) travels as null and is reported as nulled.
  */
 import protobuf from "protobufjs"
-import { columnOrder } from "./ColumnOrder.ts"
 import type * as M from "./AirbyteMessage.ts"
+import { columnOrder } from "./ColumnOrder.ts"
+import { columnKindOf, isObject, jsonText, setField } from "./ProtobufCells.ts"
 
 export const NULL_BASE = 1 << 20
 export const JSON_BASE = 1 << 21
@@ -41,43 +42,23 @@ const KIND_BOOL = 1
 const KIND_STRING = 2
 const KIND_JSON = 3
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** The declared type of a property, ignoring a "null" member of a type list. */
+/** How a property travels: its column kind (the PROTOBUF codec's reading of the schema) reduced to four. */
 const kindOf = (schema: unknown): Kind => {
-  if (!isObject(schema)) return KIND_JSON
-  const declared = schema["type"]
-  const types = Array.isArray(declared) ? declared.filter((t) => t !== "null") : [declared]
-  if (types.length !== 1) return KIND_JSON
-  switch (types[0]) {
+  switch (columnKindOf(schema)) {
     case "integer":
     case "number":
       return KIND_DOUBLE
     case "boolean":
       return KIND_BOOL
-    case "string":
-      return KIND_STRING
-    default:
+    case "json":
       return KIND_JSON
+    default:
+      // string and the temporals: their text travels as it is.
+      return KIND_STRING
   }
 }
 
 const WIRE_OF: Readonly<Record<Kind, number>> = { 0: WIRE_FIXED64, 1: WIRE_VARINT, 2: WIRE_LENGTH, 3: WIRE_LENGTH }
-
-/** JSON text of a value, or undefined when JSON has no form for it (bigint, cycles, functions). */
-const jsonText = (value: unknown): string | undefined => {
-  try {
-    return JSON.stringify(value)
-  } catch {
-    return undefined
-  }
-}
-
-/** Sets a key as an own property, including `__proto__` (which plain assignment would treat as the prototype). */
-const setField = (data: Record<string, unknown>, name: string, value: unknown) => {
-  if (name === "__proto__") Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true })
-  else data[name] = value
-}
 
 export interface TypedDataCodec {
   /**

@@ -1,8 +1,10 @@
 /**
  * The faker source's data: a seeded PRNG and the `users`, `products` and `purchases` generators with
  * their JSON Schemas. Record `i` of a stream is a pure function of (seed, stream, i): no Math.random,
- * no clock. Plugins import only from `src/engine`, `effect` and `node:`; this file imports nothing.
+ * no clock. Plugins import only from `src/engine`, `effect` and `node:`; this file imports only the
+ * engine's calendar arithmetic.
  */
+import { formatDate } from "../../engine/protocol/ProtobufTemporals.ts"
 
 /** The epoch `updated_at` is counted from: record id `n` is updated at BASE + n seconds + jitter (< 1 s). */
 export const BASE_EPOCH_MS = Date.UTC(2024, 0, 1)
@@ -110,26 +112,14 @@ const PAYMENT_METHODS = ["card", "paypal", "bank_transfer", "gift_card"] as cons
 const DAY_MS = 86_400_000
 const pad2 = (n: number) => (n < 10 ? "0" : "") + n
 const pad3 = (n: number) => (n < 10 ? "00" : n < 100 ? "0" : "") + n
-/** `YYYY-MM-DDT` of a day number since the epoch (Hinnant's civil-from-days: arithmetic, no Date). */
-const computeDayPrefix = (day: number): string => {
-  const z = day + 719468
-  const era = Math.floor(z / 146097)
-  const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-  return `${y}-${pad2(m)}-${pad2(d)}T`
-}
-/** Records cluster on few days (updated_at advances a second per record): the prefixes are cached. */
+/** `YYYY-MM-DDT` of a day number since the epoch; records cluster on few days (updated_at advances a
+ * second per record), so the prefixes are cached. */
 const DAY_PREFIXES = new Map<number, string>()
 const dayPrefix = (day: number): string => {
   let prefix = DAY_PREFIXES.get(day)
   if (prefix === undefined) {
     if (DAY_PREFIXES.size >= 4096) DAY_PREFIXES.clear()
-    prefix = computeDayPrefix(day)
+    prefix = `${formatDate(day)}T`
     DAY_PREFIXES.set(day, prefix)
   }
   return prefix

@@ -5,7 +5,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -17,6 +16,7 @@ import { replicate, type ReplicationInput } from "../../../src/engine/replicatio
 import * as SidecarHost from "../../../src/engine/sidecar/SidecarHost.ts"
 import { fullIpc } from "../../../src/engine/IpcOptions.ts"
 import { NODE_FLAGS } from "../../../src/plugins/builtin.ts"
+import { alive } from "../../support/Processes.ts"
 
 const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
 const builtin = (id: string) => ({ command: [process.execPath, sluice, "connector", id], ipc: fullIpc })
@@ -43,15 +43,6 @@ const startSidecar = (dir: string, role: string): Sidecar => {
   child.stderr!.setEncoding("utf8").on("data", (text: string) => (output += text))
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   return { child, output: () => output, exit }
-}
-
-/** Running and not a zombie. */
-const isAlive = (pid: number) => {
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")
-  } catch {
-    return false
-  }
 }
 
 const tempDir = (prefix: string) =>
@@ -181,7 +172,7 @@ describe("connectors through sidecars (no Kubernetes)", () => {
           return yield* Fiber.join(fiber)
         }))
       // Without a pod around it the killed sidecar's connector lives on: the test cleans it up.
-      if (orphan !== undefined && isAlive(orphan)) process.kill(orphan, "SIGKILL")
+      if (orphan !== undefined && alive(orphan)) process.kill(orphan, "SIGKILL")
       assert.strictEqual(result.status, "failed")
       const reason = result.failures[0]!
       assert.strictEqual(reason.failureOrigin, "source")
@@ -196,9 +187,9 @@ describe("connectors through sidecars (no Kubernetes)", () => {
           const options: Runtime.RunOptions = { role: "source", connector: builtin("faker"), killGracePeriod: "2 seconds" }
           const fiber = yield* Effect.forkChild(Stream.runDrain(Runtime.read(options, { config: { count: 50_000_000 }, catalog })))
           const pid = yield* waitFor(() => readPid(join(dir, "source", "run-1", "pid")), "the connector to start")
-          assert.isTrue(isAlive(pid))
+          assert.isTrue(alive(pid))
           yield* Fiber.interrupt(fiber)
-          const goneAfterCancel = !isAlive(pid)
+          const goneAfterCancel = !alive(pid)
           const status = yield* Runtime.check(options, { count: 1 })
           return { goneAfterCancel, status }
         }))
