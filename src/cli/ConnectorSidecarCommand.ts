@@ -9,6 +9,7 @@ import { basename } from "node:path"
 import { parseArgs } from "node:util"
 import * as ConnectorSidecar from "../engine/sidecar/ConnectorSidecar.ts"
 import { builtinConnectorCommand, findBuiltinConnector } from "../plugins/builtin.ts"
+import { InvalidServeSetting, positiveFromEnv } from "./ServeSettings.ts"
 
 const ROLES = ["source", "destination", "connector"]
 
@@ -23,12 +24,6 @@ export const localArgv = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
   return [...builtinConnectorCommand(id), ...argv.slice(at + 3)]
 }
 
-const seconds = (name: string): number | undefined => {
-  const raw = process.env[name]
-  const value = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw)
-  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined
-}
-
 export const connectorSidecarCommand = async (args: ReadonlyArray<string>): Promise<number> => {
   const { values } = parseArgs({ args: [...args], options: { role: { type: "string" }, dir: { type: "string" } } })
   const dir = values.dir ?? process.env["SLUICE_SHARED_DIR"]
@@ -36,12 +31,20 @@ export const connectorSidecarCommand = async (args: ReadonlyArray<string>): Prom
     process.stderr.write("usage: sluice connector-sidecar --role source|destination|connector [--dir DIR] (default: SLUICE_SHARED_DIR)\n")
     return 2
   }
+  const invalid = (error: InvalidServeSetting) => {
+    process.stderr.write(`connector-sidecar: ${error.message}\n`)
+    return 2
+  }
+  const startTimeoutMs = positiveFromEnv(process.env, "SLUICE_SIDECAR_START_TIMEOUT_SECONDS", 1000)
+  if (startTimeoutMs instanceof InvalidServeSetting) return invalid(startTimeoutMs)
+  const workerTimeoutMs = positiveFromEnv(process.env, "SLUICE_SIDECAR_WORKER_TIMEOUT_SECONDS", 1000)
+  if (workerTimeoutMs instanceof InvalidServeSetting) return invalid(workerTimeoutMs)
   const fiber = Effect.runFork(ConnectorSidecar.run({
     dir,
     container: values.role,
     resolveArgv: localArgv,
-    startTimeoutMs: seconds("SLUICE_SIDECAR_START_TIMEOUT_SECONDS"),
-    workerTimeoutMs: seconds("SLUICE_SIDECAR_WORKER_TIMEOUT_SECONDS"),
+    startTimeoutMs,
+    workerTimeoutMs,
     onMessage: (line) => process.stderr.write(`${line}\n`)
   }))
   const onSignal = () => Effect.runFork(Fiber.interrupt(fiber))

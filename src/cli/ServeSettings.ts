@@ -34,14 +34,23 @@ const vars = {
 
 export type ServeSettings = { readonly [K in keyof typeof vars]: number }
 
-export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>>) =>
+type Env = Readonly<Record<string, string | undefined>>
+
+/** A positive number from `variable` times `unit`: undefined when unset or blank, an error when not positive. */
+export const positiveFromEnv = (env: Env, variable: string, unit: number): number | undefined | InvalidServeSetting => {
+  const raw = env[variable]?.trim()
+  if (raw === undefined || raw === "") return undefined
+  const value = Number(raw)
+  return Number.isFinite(value) && value > 0 ? Math.round(value * unit) : new InvalidServeSetting({ variable, value: raw })
+}
+
+export const settingsFromEnv = (env: Env) =>
   Effect.gen(function*() {
     const out: Partial<Record<keyof typeof vars, number>> = {}
     for (const [key, [variable, fallback, unit]] of Object.entries(vars) as ReadonlyArray<[keyof typeof vars, readonly [string, number, number]]>) {
-      const raw = env[variable]?.trim()
-      const value = raw === undefined || raw === "" ? fallback : Number(raw)
-      if (!Number.isFinite(value) || value <= 0) return yield* new InvalidServeSetting({ variable, value: raw ?? "" })
-      out[key] = Math.round(value * unit)
+      const value = positiveFromEnv(env, variable, unit)
+      if (value instanceof InvalidServeSetting) return yield* value
+      out[key] = value ?? fallback * unit
     }
     return out as ServeSettings
   })

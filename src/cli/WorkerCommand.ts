@@ -25,6 +25,7 @@ import type { LogLine } from "../scheduler/AttemptLog.ts"
 import { AttemptSetupFailed, runSyncAttempt } from "../scheduler/SyncAttempt.ts"
 import { WorkloadId } from "../scheduler/Workload.ts"
 import * as ApiClient from "./ApiClient.ts"
+import { InvalidServeSetting, positiveFromEnv } from "./ServeSettings.ts"
 
 const Streams = Schema.Record(Schema.String, StreamConfig)
 
@@ -68,24 +69,25 @@ const runCommand = (input: WorkloadInput, logs: Array<LogLine>) =>
     )
   })
 
-const envSeconds = (name: string): number | undefined => {
-  const raw = process.env[name]
-  const value = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw)
-  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined
+/** The sidecar time limits (SLUICE_SIDECAR_*_TIMEOUT_SECONDS), unset for the defaults. */
+const sidecarTimeouts = () => {
+  const read = (variable: string) => positiveFromEnv(process.env, variable, 1000)
+  const startTimeoutMs = read("SLUICE_SIDECAR_START_TIMEOUT_SECONDS")
+  if (startTimeoutMs instanceof InvalidServeSetting) return startTimeoutMs
+  const pickupTimeoutMs = read("SLUICE_SIDECAR_PICKUP_TIMEOUT_SECONDS")
+  if (pickupTimeoutMs instanceof InvalidServeSetting) return pickupTimeoutMs
+  const heartbeatTimeoutMs = read("SLUICE_SIDECAR_HEARTBEAT_TIMEOUT_SECONDS")
+  if (heartbeatTimeoutMs instanceof InvalidServeSetting) return heartbeatTimeoutMs
+  return { startTimeoutMs, pickupTimeoutMs, heartbeatTimeoutMs }
 }
+type SidecarTimeouts = Exclude<ReturnType<typeof sidecarTimeouts>, InvalidServeSetting>
 
 /**
  * In a pod: the connectors' host is the pod's connector containers — `source` and `destination` for a
  * sync, `connector` for check, discover and spec — heart-beating and `done` in the shared directory.
  */
-const sidecarHost = (dir: string, type: WorkloadInput["type"]) =>
-  SidecarHost.make({
-    dir,
-    container: (role) => type === "sync" ? role : "connector",
-    startTimeoutMs: envSeconds("SLUICE_SIDECAR_START_TIMEOUT_SECONDS"),
-    pickupTimeoutMs: envSeconds("SLUICE_SIDECAR_PICKUP_TIMEOUT_SECONDS"),
-    heartbeatTimeoutMs: envSeconds("SLUICE_SIDECAR_HEARTBEAT_TIMEOUT_SECONDS")
-  })
+const sidecarHost = (sidecars: { readonly dir: string; readonly timeouts: SidecarTimeouts }, type: WorkloadInput["type"]) =>
+  SidecarHost.make({ dir: sidecars.dir, container: (role) => type === "sync" ? role : "connector", ...sidecars.timeouts })
 
 /**
  * The CPUs the socket count derives from (2 × CPUs, reference §6.4): in a pod the launcher sets
@@ -96,12 +98,12 @@ const socketCpus = (): number => {
   return Number.isInteger(count) && count >= 2 ? count / 2 : availableParallelism()
 }
 
-const program = (workload: string, sharedDir: string | undefined) =>
+const program = (workload: string, sidecars: { readonly dir: string; readonly timeouts: SidecarTimeouts } | undefined) =>
   Effect.gen(function*() {
     const client = yield* ApiClient.SluiceClient
     const params = { id: WorkloadId.make(workload) }
     const input = yield* client.workloads.input({ params })
-    const host = sharedDir === undefined ? undefined : yield* sidecarHost(sharedDir, input.type)
+    const host = sidecars === undefined ? undefined : yield* sidecarHost(sidecars, input.type)
     yield* client.workloads.running({ params })
     const stop = yield* Deferred.make<void>()
     let stopped: "gone" | "lost" | undefined
@@ -174,7 +176,13 @@ export const workerCommand = async (args: ReadonlyArray<string>): Promise<number
     return 2
   }
   const workload = values.workload
-  const fiber = Effect.runFork(program(workload, sidecar ? sharedDir : undefined).pipe(Effect.provide(ApiClient.layer(values.server, process.env["SLUICE_WORKLOAD_TOKEN"]))))
+  const timeouts = sidecarTimeouts()
+  if (timeouts instanceof InvalidServeSetting) {
+    process.stderr.write(`worker ${workload}: ${timeouts.message}\n`)
+    return 2
+  }
+  const sidecars = sidecar && sharedDir !== undefined ? { dir: sharedDir, timeouts } : undefined
+  const fiber = Effect.runFork(program(workload, sidecars).pipe(Effect.provide(ApiClient.layer(values.server, process.env["SLUICE_WORKLOAD_TOKEN"]))))
   const onSignal = () => Effect.runFork(Fiber.interrupt(fiber))
   process.once("SIGTERM", onSignal)
   process.once("SIGINT", onSignal)
