@@ -80,18 +80,21 @@ export const runStdio = (context: TransportContext) =>
       Stream.onStart(Effect.sync(() => {
         tracker.phases.sourceReadStartTime = Date.now()
       })),
-      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) =>
-        Effect.gen(function*() {
-          const { bytes, states } = relay(batch, Date.now())
-          yield* persistControls
-          if (states > 0 && tracker.pendingStates >= context.limits.maxPendingStates) {
-            // The destination is behind on acknowledgements: stop reading until it catches up.
+      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) => {
+        const { bytes, states } = relay(batch, Date.now())
+        const out: ReadonlyArray<Uint8Array> = bytes.length === 0 ? [] : [bytes]
+        // The destination is behind on acknowledgements: stop reading until it catches up.
+        const behind = states > 0 && tracker.pendingStates >= context.limits.maxPendingStates
+        // No generator per batch on the hot path: the common case is one already-built Effect.
+        if (controls.length === 0 && !behind) return Effect.succeed(out)
+        return persistControls.pipe(
+          Effect.andThen(behind ? Effect.suspend(() => {
             capacity.closeUnsafe()
-            yield* capacity.await
-          }
-          return bytes.length === 0 ? [] : [bytes]
-        })
-      ),
+            return capacity.await
+          }) : Effect.void),
+          Effect.as(out)
+        )
+      }),
       Stream.onEnd(Effect.sync(() => {
         tracker.phases.sourceReadEndTime = Date.now()
       })),
