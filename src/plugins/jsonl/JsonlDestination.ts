@@ -190,18 +190,20 @@ const write: DestinationConnector<JsonlConfig>["write"] = ({ catalog, config, me
     yield* syncDirectory(config.path)
 
     let sinceState = 0
-    const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>) =>
+    const unknownStream = (record: M.AirbyteRecordMessage) =>
+      configError(
+        `jsonl: received a record of stream '${record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`}', ` +
+          "which is not in the configured catalog"
+      )
+    /** Messages `from` on, with whatever Effects they need (a full buffer, a STATE's commit). */
+    const finish = (batch: ReadonlyArray<M.AirbyteMessage>, from: number, echoes: Array<M.AirbyteMessage>) =>
       Effect.gen(function*() {
-        const echoes: Array<M.AirbyteMessage> = []
-        for (const message of batch) {
+        for (let i = from; i < batch.length; i++) {
+          const message = batch[i]!
           if (message.type === "RECORD") {
-            const record = message.record
-            const writer = byNamespace.get(record.namespace)?.get(record.stream)
-            if (writer === undefined) {
-              const label = record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`
-              return yield* configError(`jsonl: received a record of stream '${label}', which is not in the configured catalog`)
-            }
-            const slow = appendFast(writer, lineOf(record))
+            const writer = byNamespace.get(message.record.namespace)?.get(message.record.stream)
+            if (writer === undefined) return yield* unknownStream(message.record)
+            const slow = appendFast(writer, lineOf(message.record))
             if (slow !== undefined) yield* slow
             sinceState++
           } else if (message.type === "STATE") {
@@ -214,6 +216,27 @@ const write: DestinationConnector<JsonlConfig>["write"] = ({ catalog, config, me
         }
         return echoes
       })
+    /**
+     * Records that fit the buffers are appended synchronously; an Effect (generator) only from the
+     * first message that needs one. A generator per batch kept every batch alive past the next
+     * young-generation GC (see StdioReplication).
+     */
+    const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<M.AirbyteMessage>, ConnectorError> => {
+      for (let i = 0; i < batch.length; i++) {
+        const message = batch[i]!
+        if (message.type === "STATE") return finish(batch, i, [])
+        if (message.type !== "RECORD") continue
+        const writer = byNamespace.get(message.record.namespace)?.get(message.record.stream)
+        if (writer === undefined) return Effect.fail(unknownStream(message.record))
+        const slow = appendFast(writer, lineOf(message.record))
+        if (slow !== undefined) return Effect.andThen(slow, () => {
+          sinceState++
+          return finish(batch, i + 1, [])
+        })
+        sinceState++
+      }
+      return Effect.succeed([])
+    }
 
     // append_dedup is written as append: a file destination does not deduplicate.
     return messages.pipe(Batch.mapBatchEffect(onBatch), Stream.concat(Stream.fromEffectDrain(commit(writers))))

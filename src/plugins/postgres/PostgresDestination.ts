@@ -156,21 +156,25 @@ const makeWriter = (client: Pg.Client, config: PostgresDestinationConfig, prepar
       table.swapped = true
     })
 
-  const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>) =>
+  /** Why a record cannot be written: its stream is unknown, or its table was already swapped in. */
+  const refusal = (record: M.AirbyteRecordMessage, table: ReturnType<typeof lookup>): ConnectorError => {
+    const label = record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`
+    return table === undefined
+      ? new ConnectorError({ failureType: "config_error", message: `postgres: a record of stream '${label}', which is not in the configured catalog` })
+      : systemError(`a record of stream '${label}' arrived after its COMPLETE status`)
+  }
+
+  /** Messages `from` on, with whatever Effects they need (a full table buffer, a stream's COMPLETE). */
+  const finish = (batch: ReadonlyArray<M.AirbyteMessage>, from: number) =>
     Effect.gen(function*() {
       const out: Array<M.AirbyteMessage> = []
-      for (const message of batch) {
+      for (let i = from; i < batch.length; i++) {
+        const message = batch[i]!
         if (message.type === "RECORD") {
-          const record = message.record
-          const table = lookup(record.namespace, record.stream)
-          if (table === undefined || table.swapped) {
-            const label = record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`
-            return yield* (table === undefined
-              ? new ConnectorError({ failureType: "config_error", message: `postgres: a record of stream '${label}', which is not in the configured catalog` })
-              : systemError(`a record of stream '${label}' arrived after its COMPLETE status`))
-          }
+          const table = lookup(message.record.namespace, message.record.stream)
+          if (table === undefined || table.swapped) return yield* refusal(message.record, table)
           sinceState++
-          if (append(table, record)) yield* flushTable(table)
+          if (append(table, message.record)) yield* flushTable(table)
         } else if (message.type === "STATE") {
           pending.push({ ...message, state: { ...message.state, destinationStats: { recordCount: sinceState } } })
           sinceState = 0
@@ -181,6 +185,27 @@ const makeWriter = (client: Pg.Client, config: PostgresDestinationConfig, prepar
       if (pending.length > 0) yield* commit(out)
       return out
     })
+
+  /**
+   * Records that fit the table buffers and states are handled synchronously; an Effect (generator)
+   * only from the first message that needs one. A generator per batch kept every batch alive past the
+   * next young-generation GC (see StdioReplication).
+   */
+  const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<M.AirbyteMessage>, ConnectorError> => {
+    for (let i = 0; i < batch.length; i++) {
+      const message = batch[i]!
+      if (message.type === "RECORD") {
+        const table = lookup(message.record.namespace, message.record.stream)
+        if (table === undefined || table.swapped) return Effect.fail(refusal(message.record, table))
+        sinceState++
+        if (append(table, message.record)) return Effect.andThen(flushTable(table), finish(batch, i + 1))
+      } else if (message.type === "STATE") {
+        pending.push({ ...message, state: { ...message.state, destinationStats: { recordCount: sinceState } } })
+        sinceState = 0
+      } else if (message.type === "TRACE" && message.trace.stream_status?.status === "COMPLETE") return finish(batch, i)
+    }
+    return pending.length > 0 ? finish(batch, batch.length) : Effect.succeed([])
+  }
 
   /** The input ended: commit the rest; an overwrite that never completed keeps the old table. */
   const end = Effect.gen(function*() {
