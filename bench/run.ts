@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { builtinConnectorCommand, NODE_FLAGS } from "../src/plugins/builtin.ts"
+import { runBaselines } from "./baseline.ts"
 import { renderChart } from "./chart.ts"
 
 const { values } = parseArgs({
@@ -139,6 +140,8 @@ const sourceAlone = async () => {
 }
 process.stderr.write(`running faker alone → /dev/null (${records} records)…\n`)
 const sourceAloneRecordsPerSecond = await sourceAlone()
+process.stderr.write(`running the hand-written reference pipelines of performance.md (${records} records)…\n`)
+const baselines = await runBaselines(records)
 
 const rate = (name: string) => results.find((r) => r.name === name)?.recordsPerSecond ?? 0
 const bestSocket = Math.max(rate("socket-sluice-protobuf"), rate("socket-protobuf"), rate("socket-jsonl"))
@@ -148,7 +151,15 @@ const output = {
   scenarios: results,
   /** faker alone → /dev/null: what no scenario can exceed with this source. */
   sourceAloneRecordsPerSecond,
+  /**
+   * performance.md's hand-written pipelines rerun now (bench/baseline.ts): pre-built lines through a
+   * parse/count/stringify relay, and pre-built lines over 4 sockets into a line counter. Ceilings of
+   * the transport on this machine today, with no real source, destination or protocol.
+   */
+  baselines,
   ratios: {
+    stdioOverBaselineRelay: round(rate("stdio") / baselines.relayRecordsPerSecond, 2),
+    bestSocketOverBaselineSocket: round(bestSocket / baselines.socketRecordsPerSecond, 2),
     bestSocketOverSourceAlone: round(bestSocket / sourceAloneRecordsPerSecond, 2),
     stdioOverSourceAlone: round(rate("stdio") / sourceAloneRecordsPerSecond, 2),
     socketSluiceProtobufOverStdio: round(rate("socket-sluice-protobuf") / rate("stdio"), 2),
@@ -166,6 +177,10 @@ for (const r of results) {
 }
 console.log(`\nsocket/stdio: ${output.ratios.socketOverStdio}× (sluice-protobuf ${output.ratios.socketSluiceProtobufOverStdio}×, protobuf ${output.ratios.socketProtobufOverStdio}×, jsonl ${output.ratios.socketJsonlOverStdio}×)`)
 console.log(`faker alone → /dev/null: ${sourceAloneRecordsPerSecond} records/s (best socket ${output.ratios.bestSocketOverSourceAlone}×, stdio ${output.ratios.stdioOverSourceAlone}× of it)`)
+console.log(
+  `reference pipelines (pre-built lines): relay ${baselines.relayRecordsPerSecond} records/s (stdio ${output.ratios.stdioOverBaselineRelay}× of it), ` +
+    `4 sockets ${baselines.socketRecordsPerSecond} records/s (best socket ${output.ratios.bestSocketOverBaselineSocket}× of it)`
+)
 
 for (const [file, content] of [[values.json, JSON.stringify(output, null, 2) + "\n"], [values.svg, renderChart(output)]] as const) {
   await mkdir(dirname(resolve(file)), { recursive: true })
