@@ -85,7 +85,8 @@ export const runStdio = (context: TransportContext) =>
         const out: ReadonlyArray<Uint8Array> = bytes.length === 0 ? [] : [bytes]
         // The destination is behind on acknowledgements: stop reading until it catches up.
         const behind = states > 0 && tracker.pendingStates >= context.limits.maxPendingStates
-        // No generator per batch on the hot path: the common case is one already-built Effect.
+        // No Effect.gen per batch: it kept every batch alive past the next young-generation GC and
+        // doubled the relay's CPU (docs/replication.md, "Hot paths"). The common case is one Effect.succeed.
         if (controls.length === 0 && !behind) return Effect.succeed(out)
         return persistControls.pipe(
           Effect.andThen(behind ? Effect.suspend(() => {

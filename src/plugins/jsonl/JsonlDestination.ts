@@ -196,8 +196,9 @@ const write: DestinationConnector<JsonlConfig>["write"] = ({ catalog, config, me
           "which is not in the configured catalog"
       )
     /** Messages `from` on, with whatever Effects they need (a full buffer, a STATE's commit). */
-    const finish = (batch: ReadonlyArray<M.AirbyteMessage>, from: number, echoes: Array<M.AirbyteMessage>) =>
+    const finish = (batch: ReadonlyArray<M.AirbyteMessage>, from: number) =>
       Effect.gen(function*() {
+        const echoes: Array<M.AirbyteMessage> = []
         for (let i = from; i < batch.length; i++) {
           const message = batch[i]!
           if (message.type === "RECORD") {
@@ -219,19 +220,19 @@ const write: DestinationConnector<JsonlConfig>["write"] = ({ catalog, config, me
     /**
      * Records that fit the buffers are appended synchronously; an Effect (generator) only from the
      * first message that needs one. A generator per batch kept every batch alive past the next
-     * young-generation GC (see StdioReplication).
+     * young-generation GC (docs/replication.md, "Hot paths").
      */
     const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<M.AirbyteMessage>, ConnectorError> => {
       for (let i = 0; i < batch.length; i++) {
         const message = batch[i]!
-        if (message.type === "STATE") return finish(batch, i, [])
+        if (message.type === "STATE") return finish(batch, i)
         if (message.type !== "RECORD") continue
         const writer = byNamespace.get(message.record.namespace)?.get(message.record.stream)
         if (writer === undefined) return Effect.fail(unknownStream(message.record))
         const slow = appendFast(writer, lineOf(message.record))
         if (slow !== undefined) return Effect.andThen(slow, () => {
           sinceState++
-          return finish(batch, i + 1, [])
+          return finish(batch, i + 1)
         })
         sinceState++
       }

@@ -189,7 +189,7 @@ const makeWriter = (client: Pg.Client, config: PostgresDestinationConfig, prepar
   /**
    * Records that fit the table buffers and states are handled synchronously; an Effect (generator)
    * only from the first message that needs one. A generator per batch kept every batch alive past the
-   * next young-generation GC (see StdioReplication).
+   * next young-generation GC (docs/replication.md, "Hot paths").
    */
   const onBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<M.AirbyteMessage>, ConnectorError> => {
     for (let i = 0; i < batch.length; i++) {
