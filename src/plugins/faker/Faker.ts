@@ -40,8 +40,12 @@ export const FakerConfig = Schema.Struct({
 export type FakerConfig = typeof FakerConfig.Type
 
 export const DEFAULT_RECORDS_PER_STATE = 1000
-/** Messages per emitted chunk. */
-const BATCH_SIZE = 1000
+/**
+ * Messages per emitted chunk. Small enough that a batch's objects stay in cache and its bytes fit the
+ * pipe's buffer, so the source goes on generating while the reader works: faker → dev-null over stdio
+ * ran 15–20 % faster with 100 than with 1000 (three interleaved runs each, bench/README.md).
+ */
+const BATCH_SIZE = 100
 
 const airbyteStream = (stream: FakerData.FakeStream): M.AirbyteStream => ({
   name: stream.name,
