@@ -5,6 +5,7 @@
 import type protobuf from "protobufjs"
 import type * as M from "./AirbyteMessage.ts"
 import { CHANGE_CAUSES, CHANGE_KINDS, type Layout } from "./ProtobufLayout.ts"
+import { propertyTypeOf, type PropertyTypes } from "./PropertySchema.ts"
 import {
   DATE_RE,
   dateAt,
@@ -89,7 +90,7 @@ const namedKind = (schema: Record<string, unknown>, type: unknown): ColumnKind =
   }
 }
 
-const isNullSchema = (u: unknown) => isObject(u) && u["type"] === "null"
+const COLUMN_KINDS: PropertyTypes<ColumnKind> = { named: namedKind, wellKnown: WELL_KNOWN, fallback: "json" }
 
 /**
  * The kind of a column from its property schema, following the Bulk CDK's reading of JSON schemas:
@@ -97,23 +98,7 @@ const isNullSchema = (u: unknown) => isObject(u) && u["type"] === "null"
  * `number` with `airbyte_type: integer`; a nullable single type is that type; unions, objects, arrays
  * and anything unrecognised are `json`.
  */
-export const columnKindOf = (schema: unknown): ColumnKind => {
-  if (!isObject(schema)) return "json"
-  const type = schema["type"]
-  if (typeof type === "string") return namedKind(schema, type)
-  if (Array.isArray(type)) {
-    const types = type.filter((t) => t !== "null")
-    return types.length === 1 ? namedKind(schema, types[0]) : "json"
-  }
-  const ref = schema["$ref"]
-  if (typeof ref === "string") return WELL_KNOWN[ref.slice(ref.lastIndexOf("/") + 1)] ?? "json"
-  const options = schema["oneOf"] ?? schema["anyOf"]
-  if (Array.isArray(options)) {
-    const nonNull = options.filter((o) => !isNullSchema(o))
-    return nonNull.length === 1 ? columnKindOf(nonNull[0]) : "json"
-  }
-  return "json"
-}
+export const columnKindOf = (schema: unknown): ColumnKind => propertyTypeOf(schema, COLUMN_KINDS)
 
 // -------------------------------------------------------------------------------------- CELL WRITERS
 

@@ -1,9 +1,11 @@
 /**
  * Column types on the destination side: the PostgreSQL type a JSON Schema property becomes, and the
  * per-column check-and-convert of a JSON value into the type's text input, so a value that does not
- * fit is nulled (and recorded) before it can fail a COPY. Pure; imports nothing outside node:buffer.
+ * fit is nulled (and recorded) before it can fail a COPY. Pure; imports only node:buffer and the
+engine's reading of property schemas.
  */
 import { Buffer } from "node:buffer"
+import { propertyTypeOf } from "../../engine/protocol/PropertySchema.ts"
 
 /** The types the destination creates. Existing columns of other types are written as their text. */
 export type ColumnType = "bigint" | "numeric" | "boolean" | "text" | "jsonb" | "timestamptz" | "timestamp" | "date" | "time" | "timetz" | "uuid" | "bytea"
@@ -14,7 +16,6 @@ export const MISFIT: unique symbol = Symbol("sluice/postgres/misfit")
 export type ValueConverter = (value: unknown) => string | typeof MISFIT
 
 type Schema = Readonly<Record<string, unknown>>
-const isObject = (u: unknown): u is Schema => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const stringType = (schema: Schema): ColumnType => {
   const airbyteType = schema["airbyte_type"]
@@ -66,23 +67,8 @@ const namedType = (schema: Schema, type: unknown): ColumnType => {
  * date-time (without time zone when `airbyte_type` says so), uuid, base64 strings as bytea, the
  * well-known `$ref`s; objects, arrays, unions and anything else are jsonb.
  */
-export const columnTypeOf = (schema: unknown): ColumnType => {
-  if (!isObject(schema)) return "jsonb"
-  const type = schema["type"]
-  if (typeof type === "string") return namedType(schema, type)
-  if (Array.isArray(type)) {
-    const types = type.filter((t) => t !== "null")
-    return types.length === 1 ? namedType(schema, types[0]) : "jsonb"
-  }
-  const ref = schema["$ref"]
-  if (typeof ref === "string") return WELL_KNOWN[ref.slice(ref.lastIndexOf("/") + 1)] ?? "jsonb"
-  const options = schema["oneOf"] ?? schema["anyOf"]
-  if (Array.isArray(options)) {
-    const nonNull = options.filter((o) => !(isObject(o) && o["type"] === "null"))
-    return nonNull.length === 1 ? columnTypeOf(nonNull[0]) : "jsonb"
-  }
-  return "jsonb"
-}
+export const columnTypeOf = (schema: unknown): ColumnType =>
+  propertyTypeOf(schema, { named: namedType, wellKnown: WELL_KNOWN, fallback: "jsonb" })
 
 // ------------------------------------------------------------------------------------------ CHECKS
 
