@@ -100,10 +100,20 @@ export default defineConfig({
             b = await Serve.startServe(dirB, env)
             const dataplaneB = /dataplane (\S+)\)/.exec(b.output())![1]!
             a.child.kill("SIGKILL")
+            let last: unknown
             const info = await Serve.until(async () => {
               const { body } = await b!.api("GET", `/jobs/${id}`)
+              last = body
               return body.job.status === "succeeded" || body.job.status === "failed" || body.job.status === "cancelled" ? body : undefined
-            }, 120_000, "the adopted job to end")
+            }, 120_000, "the adopted job to end").catch(async (error: Error) => {
+              // What each server, the workloads and the attempts' logs saw, to tell which step stalled.
+              const logs = await Promise.all([0, 1].map((n) => b!.api("GET", `/jobs/${id}/attempts/${n}/logs`).then((r) => JSON.stringify(r.body))))
+              const rows = psql(`SELECT id, status, dataplane_id, deadline, last_heartbeat_at, termination_source, termination_reason FROM ${schema}.workloads`)
+              throw new Error(
+                `${error.message}\njob: ${JSON.stringify(last)}\nworkloads:\n${rows}\n--- server A ---\n${a.output()}\n--- server B ---\n${b!.output()}` +
+                  `\n--- attempt logs ---\n${logs.join("\n")}`
+              )
+            })
             assert.strictEqual(info.job.status, "succeeded", JSON.stringify(info.attempts.map((x: { failureSummary?: unknown }) => x.failureSummary)))
             assert.strictEqual(info.attempts.length, 2)
             assert.strictEqual(info.attempts[0].status, "failed")

@@ -241,7 +241,7 @@ const probeOf = (format: SocketChannel["format"]): Uint8Array =>
 // ------------------------------------------------------------------------------------------- SOCKETS
 
 /** One accepted connection: the socket of one path. */
-interface Outlet {
+export interface Outlet {
   readonly path: string
   readonly socket: net.Socket
   lastWriteMs: number
@@ -308,7 +308,7 @@ const listen = (path: string, connected: Set<string>) =>
       })
   )
 
-const outletOf = (path: string, socket: net.Socket): Outlet => {
+export const outletOf = (path: string, socket: net.Socket): Outlet => {
   const outlet: Outlet = { path, socket, lastWriteMs: Date.now(), failure: undefined }
   socket.on("error", (error) => {
     outlet.failure ??= socketError(path, "the connection failed", error)
@@ -341,8 +341,15 @@ const openOutlets = (channel: SocketChannel) =>
 
 const closedError = (o: Outlet) => o.failure ?? socketError(o.path, "the destination closed the connection")
 
-const awaitDrain = (o: Outlet) =>
+/**
+ * Waits until the socket's buffer drained. Checked again when the callback registers: the fiber may
+ * have yielded to the event loop since `writableNeedDrain` was read, and a `drain` emitted meanwhile
+ * is not emitted again (waiting for it then hung the source, seen under load).
+ */
+export const awaitDrain = (o: Outlet) =>
   Effect.callback<void, ConnectorError>((resume) => {
+    if (o.socket.destroyed) return resume(Effect.fail(closedError(o)))
+    if (!o.socket.writableNeedDrain) return resume(o.failure === undefined ? Effect.void : Effect.fail(o.failure))
     const onDrain = () => {
       cleanup()
       resume(o.failure === undefined ? Effect.void : Effect.fail(o.failure))

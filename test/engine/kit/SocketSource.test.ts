@@ -220,6 +220,34 @@ describe("SocketSource.serve", () => {
         assert.strictEqual(slow.text().split("\n").length - 1, 50_000)
       })))
 
+  it.live("waiting for room does not miss a drain emitted before the wait began", () =>
+    withDir((dir) =>
+      Effect.gen(function*() {
+        // The writer saw a full buffer, then yielded; the buffer drained (and `drain` fired) before it
+        // registered its wait. Waiting for a second `drain` would hang the source.
+        const path = join(dir, "race.sock")
+        const server = net.createServer()
+        const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve))
+        yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(path, resolve)))
+        const reader = net.createConnection({ path }).pause()
+        yield* Effect.promise(() => new Promise((resolve) => reader.once("connect", resolve)))
+        const outlet = SocketSource.outletOf(path, yield* Effect.promise(() => accepted))
+        server.close()
+        reader.on("data", () => undefined)
+        while (outlet.socket.write(new Uint8Array(64 * 1024))) {}
+        assert.isTrue(outlet.socket.writableNeedDrain)
+        const drained = new Promise<void>((resolve) => outlet.socket.once("drain", () => resolve()))
+        reader.resume()
+        yield* Effect.promise(() => drained)
+        reader.destroy()
+        assert.isFalse(outlet.socket.writableNeedDrain)
+        const waited = yield* Effect.exit(SocketSource.awaitDrain(outlet).pipe(Effect.timeout("2 seconds")))
+        assert.isTrue(Exit.isSuccess(waited), "returns at once: the buffer has room")
+        outlet.socket.destroy()
+        const closed = yield* Effect.exit(SocketSource.awaitDrain(outlet).pipe(Effect.timeout("2 seconds")))
+        assert.isTrue(Exit.isFailure(closed) && String(closed.cause).includes("closed the connection"), String(closed))
+      })))
+
   it.live("probes idle sockets", () =>
     withDir((dir) =>
       Effect.gen(function*() {
