@@ -167,7 +167,9 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
       if (attempt === undefined || attempt.status === "running") {
         // The worker never reported: never launched, killed, or superseded. The workload says why.
         if (attempt === undefined) yield* jobs.createAttempt(job.id)
-        const summary = { failures: [platformFailure(workload, at, note)], partialSuccess: false }
+        // What the worker persisted before it went away counts (a killed sync may have committed states).
+        const committed = attempt?.totalStats?.recordsCommitted ?? 0
+        const summary = { failures: [platformFailure(workload, at, note)], partialSuccess: committed > 0 }
         yield* jobs.failAttempt(job.id, attemptNumber, summary)
         const persisted = (yield* jobs.getJob(job.id)).attempts.find((a) => a.attemptNumber === attemptNumber)
         return RetryManager.failed(summary, RetryManager.hasProgress(persisted?.totalStats))

@@ -165,6 +165,7 @@ describe("sluice serve (API, launcher, workers)", () => {
         assert.strictEqual(info.attempts.length, 2)
         assert.strictEqual(info.attempts[0].status, "failed")
         assert.match(info.attempts[0].failureSummary.failures[0].externalMessage, /worker exited|heartbeat/)
+        assert.isTrue(info.attempts[0].failureSummary.partialSuccess, "the killed attempt had committed records")
         const emitted = info.attempts[1].totalStats.recordsEmitted
         assert.isBelow(emitted, 3 * count, "the retry did not start from scratch")
       } finally {

@@ -119,6 +119,7 @@ export default defineConfig({
             assert.strictEqual(info.attempts[0].status, "failed")
             const reason = info.attempts[0].failureSummary.failures[0].externalMessage
             assert.match(reason, /heartbeats/)
+            assert.isTrue(info.attempts[0].failureSummary.partialSuccess, "the orphaned attempt had committed records")
             assert.match(reason, new RegExp(`stopped sending dataplane heartbeats; ${dataplaneB} took the job over`))
             assert.isBelow(info.attempts[1].totalStats.recordsEmitted, 3 * 1000000, "the retry resumed from the committed state")
             assert.strictEqual(psql(`SELECT owner FROM ${schema}.jobs WHERE id = ${id}`), dataplaneB)
