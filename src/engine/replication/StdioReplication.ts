@@ -72,6 +72,24 @@ export const runStdio = (context: TransportContext) =>
         port("source", m.control.connectorConfig?.config ?? {}).pipe(Effect.ignore), { discard: true })
     })
 
+    /**
+     * Waits until fewer than the cap of states await an acknowledgement. Checked and closed in one
+     * step: the acknowledgement that makes room opens the latch only after it lowered the count.
+     */
+    const roomForStates = Effect.suspend(() => {
+      if (tracker.pendingStates < context.limits.maxPendingStates) return Effect.void
+      capacity.closeUnsafe()
+      return capacity.await
+    })
+
+    // No Effect.gen per batch: it kept every batch alive past the next young-generation GC and doubled
+    // the relay's CPU (docs/replication.md, "Hot paths"). The common case is one Effect.succeed.
+    const relayBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<Uint8Array>> => {
+      const { bytes } = relay(batch, Date.now())
+      const out: ReadonlyArray<Uint8Array> = bytes.length === 0 ? [] : [bytes]
+      return controls.length === 0 ? Effect.succeed(out) : Effect.as(persistControls, out)
+    }
+
     const sourceBytes = Runtime.read(runOptions(context, "source"), {
       config: input.source.config,
       catalog: input.catalog,
@@ -80,22 +98,13 @@ export const runStdio = (context: TransportContext) =>
       Stream.onStart(Effect.sync(() => {
         tracker.phases.sourceReadStartTime = Date.now()
       })),
-      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) => {
-        const { bytes, states } = relay(batch, Date.now())
-        const out: ReadonlyArray<Uint8Array> = bytes.length === 0 ? [] : [bytes]
-        // The destination is behind on acknowledgements: stop reading until it catches up.
-        const behind = states > 0 && tracker.pendingStates >= context.limits.maxPendingStates
-        // No Effect.gen per batch: it kept every batch alive past the next young-generation GC and
-        // doubled the relay's CPU (docs/replication.md, "Hot paths"). The common case is one Effect.succeed.
-        if (controls.length === 0 && !behind) return Effect.succeed(out)
-        return persistControls.pipe(
-          Effect.andThen(behind ? Effect.suspend(() => {
-            capacity.closeUnsafe()
-            return capacity.await
-          }) : Effect.void),
-          Effect.as(out)
-        )
-      }),
+      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) =>
+        // The destination is behind on acknowledgements: relay nothing more until it catches up. The
+        // batch that reached the cap went out, so the destination can acknowledge what it waits for.
+        tracker.pendingStates >= context.limits.maxPendingStates
+          ? Effect.andThen(roomForStates, Effect.suspend(() => relayBatch(batch)))
+          : relayBatch(batch)
+      ),
       Stream.onEnd(Effect.sync(() => {
         tracker.phases.sourceReadEndTime = Date.now()
       })),

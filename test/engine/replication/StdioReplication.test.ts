@@ -224,6 +224,41 @@ describe("stdio replication", () => {
         assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "destination_timeout"])
       }))
 
+    it.live("a destination that acknowledges late holds the source back at the cap of unacknowledged states", () =>
+      Effect.gen(function*() {
+        // 40 states, each after ~100 KB of records (so no read of the source's stdout holds two
+        // states); the destination echoes each 100 ms after reading it. Without the cap it would hold
+        // nearly all 40 at once.
+        const pad = "x".repeat(1000)
+        const steps = Array.from({ length: 40 }, (_, i) => [
+          ...Array.from({ length: 100 }, (_, j) => line({ type: "RECORD", record: { stream: "s", data: { n: i * 100 + j, pad }, emitted_at: 1 } })),
+          state(i + 1)
+        ]).flat()
+        const { result, commits, logs } = yield* scriptedRun(steps, [{ destination: "late", delayMs: 100 }], {
+          limits: { maxPendingStates: 3, killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.strictEqual(commits.length, 40)
+        assert.strictEqual(result.stats.recordsCommitted, 4000)
+        const most = logs.map((l) => /most states held unechoed: (\d+)/.exec(l.message)).find((m) => m !== null)
+        assert.isDefined(most, JSON.stringify(logs))
+        // At most the cap, plus the states of the one batch that reached it.
+        assert.isAtMost(Number(most![1]), 4)
+        assert.isAtLeast(Number(most![1]), 2, "the destination did hold states back")
+      }))
+
+    it.live("one read holding more states than the cap goes out whole: the destination can acknowledge them", () =>
+      Effect.gen(function*() {
+        // Five states in one write reach Sluice as one batch; holding that batch back until one of its
+        // own states is acknowledged would wait forever.
+        const burst = { out: [1, 2, 3, 4, 5].flatMap((n) => [record(n).out, state(n).out]).join("\n") }
+        const { result, commits } = yield* scriptedRun([burst, record(6), state(6)], [{ destination: "late", delayMs: 10 }], {
+          limits: { maxPendingStates: 3, ackTimeout: "5 seconds", killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.strictEqual(commits.length, 6)
+      }))
+
     it.live("an acknowledgement of an unknown state id", () =>
       Effect.gen(function*() {
         const { result, commits } = yield* scriptedRun([record(1), state(1)], [{ destination: "wrong-id" }])
