@@ -18,13 +18,17 @@ export const unknownAck = (id: number | undefined) =>
     retryable: true
   })
 
-export const destinationTimeout = (pending: number, timeout: Duration.Duration) =>
+/** `cap`: the states Sluice lets wait before it stops reading the source (stdio), when known. */
+export const destinationTimeout = (pending: number, timeout: Duration.Duration, cap?: number) =>
   new ReplicationError({
     reason: FailureReason.make({
       failureOrigin: "destination",
       failureType: "destination_timeout",
       externalMessage: `the destination acknowledged no state for ${Duration.format(timeout)} while ${pending} waited; ` +
-        `it may be stuck — check its logs`,
+        (cap !== undefined && pending >= cap
+          ? `Sluice had paused the source at its cap of ${cap} unacknowledged states, so a destination that acknowledges ` +
+            `only at the end of its input cannot go on — otherwise it may be stuck; check its logs`
+          : `it may be stuck — check its logs`),
       internalMessage: `no destination STATE echo for ${Duration.format(timeout)}, ${pending} states pending`,
       retryable: true,
       timestamp: Date.now()

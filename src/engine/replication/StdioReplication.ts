@@ -139,7 +139,7 @@ export const runStdio = (context: TransportContext) =>
       destination.pipe(Effect.catchCause((cause) =>
         sourceFailure === undefined ? Effect.failCause(cause) : Effect.failCause(Cause.combine(Cause.fail(sourceFailure), cause))
       )),
-      Effect.raceFirst(ackWatchdog(context, lastAck), progressReporter(context))
+      Effect.raceFirst(ackWatchdog(context, lastAck, context.limits.maxPendingStates), progressReporter(context))
     )
     if (sourceFailure !== undefined) return yield* sourceFailure
     if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)

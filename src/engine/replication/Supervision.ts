@@ -11,9 +11,9 @@ const PROGRESS_INTERVAL = "1 second"
 
 /**
  * Watches acknowledgements: fails when states wait longer than the ack timeout without one. `lastAck`
- * is read by reference so the relay can update it.
+ * is read by reference so the relay can update it; `cap` is the transport's limit on waiting states, if any.
  */
-export const ackWatchdog = (context: TransportContext, lastAck: { at: number }) => {
+export const ackWatchdog = (context: TransportContext, lastAck: { at: number }, cap?: number) => {
   const timeout = Duration.fromInputUnsafe(context.limits.ackTimeout)
   const every = Duration.min(timeout, Duration.seconds(1))
   return Effect.gen(function*() {
@@ -21,7 +21,7 @@ export const ackWatchdog = (context: TransportContext, lastAck: { at: number }) 
       yield* Effect.sleep(every)
       const pending = context.tracker.pendingStates
       if (pending > 0 && Date.now() - lastAck.at >= Duration.toMillis(timeout)) {
-        return yield* destinationTimeout(pending, timeout)
+        return yield* destinationTimeout(pending, timeout, cap)
       }
       if (pending === 0) lastAck.at = Date.now()
     }

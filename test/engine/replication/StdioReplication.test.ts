@@ -259,6 +259,16 @@ describe("stdio replication", () => {
         assert.strictEqual(commits.length, 6)
       }))
 
+    it.live("a destination that acknowledges nothing while the source waits at the cap: the timeout says so", () =>
+      Effect.gen(function*() {
+        const steps = [1, 2, 3, 4].flatMap((n) => [...records(n * 10, n * 10 + 200), state(n)])
+        const { result } = yield* scriptedRun(steps, [{ destination: "hang" }], {
+          limits: { maxPendingStates: 2, ackTimeout: "1 second", killGracePeriod: "1 second" }
+        })
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "destination_timeout"])
+        assert.include(result.failures[0]?.externalMessage, "paused the source at its cap of 2 unacknowledged states")
+      }))
+
     it.live("an acknowledgement of an unknown state id", () =>
       Effect.gen(function*() {
         const { result, commits } = yield* scriptedRun([record(1), state(1)], [{ destination: "wrong-id" }])
