@@ -5,7 +5,7 @@
  * committed state. Cancelling ends the job and its workloads (their workers stop). No SQL or HTTP.
  */
 import { Clock, Context, Data, Duration, Effect, FiberSet, Layer, Option } from "effect"
-import type { FailureReason } from "../engine/replication/FailureReason.ts"
+import * as FailureReason from "../engine/replication/FailureReason.ts"
 import * as AttemptFailures from "./AttemptFailures.ts"
 import { ConnectionSpecs } from "./ConnectionSpecs.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
@@ -72,7 +72,7 @@ export class JobRunner extends Context.Service<JobRunner, {
   readonly inFlight: Effect.Effect<number>
 }>()("sluice/scheduler/JobRunner") {}
 
-const platformFailure = (workload: W.Workload, at: number, note: string | undefined): FailureReason => ({
+const platformFailure = (workload: W.Workload, at: number, note: string | undefined): FailureReason.FailureReason => ({
   failureOrigin: "airbyte_platform",
   failureType: "system_error",
   externalMessage: (workload.terminationReason ?? `the workload ended ${workload.status} without reporting a result`) +
@@ -168,8 +168,7 @@ export const make = Effect.fn("JobRunner.make")(function*(options: JobRunnerOpti
         // The worker never reported: never launched, killed, or superseded. The workload says why.
         if (attempt === undefined) yield* jobs.createAttempt(job.id)
         // What the worker persisted before it went away counts (a killed sync may have committed states).
-        const committed = attempt?.totalStats?.recordsCommitted ?? 0
-        const summary = { failures: [platformFailure(workload, at, note)], partialSuccess: committed > 0 }
+        const summary = FailureReason.summarize([platformFailure(workload, at, note)], attempt?.totalStats?.recordsCommitted ?? 0)
         yield* jobs.failAttempt(job.id, attemptNumber, summary)
         const persisted = (yield* jobs.getJob(job.id)).attempts.find((a) => a.attemptNumber === attemptNumber)
         return RetryManager.failed(summary, RetryManager.hasProgress(persisted?.totalStats))

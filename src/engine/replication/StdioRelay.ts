@@ -21,7 +21,7 @@ const encoder = new TextEncoder()
 
 export const makeRelay = (tracker: StatsTracker, middlewares: ReadonlyArray<Middleware>, hooks: RelayHooks) => {
   const unknown = new Set<string>()
-  return (batch: ReadonlyArray<M.AirbyteMessage>, now: number): { readonly bytes: Uint8Array; readonly states: number } => {
+  return (batch: ReadonlyArray<M.AirbyteMessage>, now: number): Uint8Array => {
     // 1. What the source emitted; only records of configured streams and states go on.
     let relayed: Array<M.AirbyteMessage> | undefined
     for (let i = 0; i < batch.length; i++) {
@@ -56,7 +56,6 @@ export const makeRelay = (tracker: StatsTracker, middlewares: ReadonlyArray<Midd
     }
     // 3. What is forwarded, encoded in one buffer.
     let text = ""
-    let states = 0
     for (const message of out) {
       if (message.type === "RECORD") {
         // A record no middleware replaced goes out as the source wrote it: no re-encoding.
@@ -64,10 +63,9 @@ export const makeRelay = (tracker: StatsTracker, middlewares: ReadonlyArray<Midd
         tracker.forwarded(tracker.counters(message.record.stream, message.record.namespace)!, line.length + 1)
         text += line + "\n"
       } else if (message.type === "STATE") {
-        states++
         text += JSON.stringify(tracker.sourceState(message, now)) + "\n"
       }
     }
-    return { bytes: encoder.encode(text), states }
+    return encoder.encode(text)
   }
 }

@@ -85,7 +85,7 @@ export const runStdio = (context: TransportContext) =>
     // No Effect.gen per batch: it kept every batch alive past the next young-generation GC and doubled
     // the relay's CPU (docs/replication.md, "Hot paths"). The common case is one Effect.succeed.
     const relayBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<Uint8Array>> => {
-      const { bytes } = relay(batch, Date.now())
+      const bytes = relay(batch, Date.now())
       const out: ReadonlyArray<Uint8Array> = bytes.length === 0 ? [] : [bytes]
       return controls.length === 0 ? Effect.succeed(out) : Effect.as(persistControls, out)
     }

@@ -2,7 +2,7 @@
  * Column types on the destination side: the PostgreSQL type a JSON Schema property becomes, and the
  * per-column check-and-convert of a JSON value into the type's text input, so a value that does not
  * fit is nulled (and recorded) before it can fail a COPY. Pure; imports only node:buffer and the
-engine's reading of property schemas.
+ * engine's reading of property schemas.
  */
 import { Buffer } from "node:buffer"
 import { propertyTypeOf } from "../../engine/protocol/PropertySchema.ts"
