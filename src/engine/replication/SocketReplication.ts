@@ -3,6 +3,8 @@
  * Unix sockets in a private directory; Sluice only reads both stdouts — the source's states (with
  * their ids and partition counts) and the destination's acknowledgements — keeps the books and
  * commits states through the port. Middleware is bypassed (architecture selection guarantees none).
+ * At the cap of states waiting for an acknowledgement Sluice stops reading the source's stdout: the
+ * source blocks on its next stdout write, and with it its socket writes, until the destination catches up.
  */
 import { Effect, Semaphore, Stream } from "effect"
 import { join } from "node:path"
@@ -11,7 +13,7 @@ import * as Runtime from "../ConnectorRuntime.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged, unknownAck } from "./ReplicationErrors.ts"
-import { ackWatchdog, consumeDestination, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, makeStateCap, progressReporter } from "./Supervision.ts"
 
 export const socketPaths = (dir: string, count: number): ReadonlyArray<string> =>
   Array.from({ length: count }, (_, i) => join(dir, `sluice_socket_${i + 1}.sock`))
@@ -40,6 +42,7 @@ export const runSocket = (context: TransportContext) =>
     // Acknowledgements can overtake the source's copy of their state (two stdouts race): they wait here.
     const early: Array<M.AirbyteStateMessage> = []
     const lock = yield* Semaphore.make(1)
+    const cap = yield* makeStateCap(context)
     const drainEarly = Effect.gen(function*() {
       while (early.length > 0 && (early[0]!["id"] as number) <= tracker.lastStagedId) {
         yield* context.commit(early.shift()!)
@@ -52,8 +55,13 @@ export const runSocket = (context: TransportContext) =>
         early.push(state)
         return Effect.void
       }
-      return context.commit(state)
+      return Effect.tap(context.commit(state), () => Effect.sync(cap.release))
     }
+    const stage = (state: M.AirbyteStateMessage) =>
+      lock.withPermits(1)(Effect.suspend(() => {
+        tracker.socketSourceState(state, Date.now())
+        return drainEarly
+      }))
 
     const source = Runtime.read(options("source"), {
       config: input.source.config,
@@ -64,12 +72,8 @@ export const runSocket = (context: TransportContext) =>
         tracker.phases.sourceReadStartTime = Date.now()
       })),
       Stream.runForEach((message) => {
-        if (message.type === "STATE") {
-          return lock.withPermits(1)(Effect.suspend(() => {
-            tracker.socketSourceState(message.state, Date.now())
-            return drainEarly
-          }))
-        }
+        // At the cap, wait outside the lock: the acknowledgements that make room need it.
+        if (message.type === "STATE") return cap.full() ? Effect.andThen(cap.room, stage(message.state)) : stage(message.state)
         if (message.type === "TRACE" && message.trace.type === "ESTIMATE" && message.trace.estimate !== undefined) {
           tracker.estimate(message.trace.estimate)
         } else if (message.type === "CONTROL" && input.onControl !== undefined) {
@@ -90,7 +94,7 @@ export const runSocket = (context: TransportContext) =>
 
     yield* Effect.raceFirst(
       Effect.all([source, destination], { concurrency: 2, discard: true }),
-      Effect.raceFirst(ackWatchdog(context, lastAck), progressReporter(context))
+      Effect.raceFirst(ackWatchdog(context, lastAck, cap.limit), progressReporter(context))
     )
     const stray = early[0]
     if (stray !== undefined) return yield* unknownAck(typeof stray["id"] === "number" ? stray["id"] : undefined)

@@ -3,7 +3,7 @@
  * stdin; the destination's echoed states commit through the port. Backpressure end to end: pipes
  * between processes, and a cap on states waiting for an acknowledgement.
  */
-import { Cause, Effect, Latch, Stream } from "effect"
+import { Cause, Effect, Stream } from "effect"
 import type { ConnectorFailure } from "../ConnectorFailure.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Batch from "../Batch.ts"
@@ -12,7 +12,7 @@ import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged } from "./ReplicationErrors.ts"
-import { ackWatchdog, consumeDestination, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, makeStateCap, progressReporter } from "./Supervision.ts"
 import { makeRelay } from "./StdioRelay.ts"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
@@ -50,7 +50,7 @@ const log = (context: TransportContext, entry: Omit<LogEntry, "timestamp" | "cha
 export const runStdio = (context: TransportContext) =>
   Effect.gen(function*() {
     const { input, tracker } = context
-    const capacity = yield* Latch.make(true)
+    const cap = yield* makeStateCap(context)
     const lastAck = { at: Date.now() }
     let sourceFailure: ConnectorFailure | undefined
     const controls: Array<M.ControlMessage> = []
@@ -72,16 +72,6 @@ export const runStdio = (context: TransportContext) =>
         port("source", m.control.connectorConfig?.config ?? {}).pipe(Effect.ignore), { discard: true })
     })
 
-    /**
-     * Waits until fewer than the cap of states await an acknowledgement. Checked and closed in one
-     * step: the acknowledgement that makes room opens the latch only after it lowered the count.
-     */
-    const roomForStates = Effect.suspend(() => {
-      if (tracker.pendingStates < context.limits.maxPendingStates) return Effect.void
-      capacity.closeUnsafe()
-      return capacity.await
-    })
-
     // No Effect.gen per batch: it kept every batch alive past the next young-generation GC and doubled
     // the relay's CPU (docs/replication.md, "Hot paths"). The common case is one Effect.succeed.
     const relayBatch = (batch: ReadonlyArray<M.AirbyteMessage>): Effect.Effect<ReadonlyArray<Uint8Array>> => {
@@ -101,8 +91,8 @@ export const runStdio = (context: TransportContext) =>
       Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) =>
         // The destination is behind on acknowledgements: relay nothing more until it catches up. The
         // batch that reached the cap went out, so the destination can acknowledge what it waits for.
-        tracker.pendingStates >= context.limits.maxPendingStates
-          ? Effect.andThen(roomForStates, Effect.suspend(() => relayBatch(batch)))
+        cap.full()
+          ? Effect.andThen(cap.room, Effect.suspend(() => relayBatch(batch)))
           : relayBatch(batch)
       ),
       Stream.onEnd(Effect.sync(() => {
@@ -126,11 +116,7 @@ export const runStdio = (context: TransportContext) =>
       }),
       (state) => {
         lastAck.at = Date.now()
-        return context.commit(state).pipe(
-          Effect.tap(() => Effect.sync(() => {
-            if (tracker.pendingStates < context.limits.maxPendingStates) capacity.openUnsafe()
-          }))
-        )
+        return Effect.tap(context.commit(state), () => Effect.sync(cap.release))
       }
     )
 
@@ -139,7 +125,7 @@ export const runStdio = (context: TransportContext) =>
       destination.pipe(Effect.catchCause((cause) =>
         sourceFailure === undefined ? Effect.failCause(cause) : Effect.failCause(Cause.combine(Cause.fail(sourceFailure), cause))
       )),
-      Effect.raceFirst(ackWatchdog(context, lastAck, context.limits.maxPendingStates), progressReporter(context))
+      Effect.raceFirst(ackWatchdog(context, lastAck, cap.limit), progressReporter(context))
     )
     if (sourceFailure !== undefined) return yield* sourceFailure
     if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)

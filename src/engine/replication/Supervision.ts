@@ -2,7 +2,7 @@
  * What both transports share around the connectors: consuming the destination's output (phase times,
  * acknowledged states, CONTROL messages), the acknowledgement watchdog and the progress reporter.
  */
-import { Duration, Effect, Stream } from "effect"
+import { Duration, Effect, Latch, Stream } from "effect"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { destinationTimeout } from "./ReplicationErrors.ts"
@@ -27,6 +27,37 @@ export const ackWatchdog = (context: TransportContext, lastAck: { at: number }, 
     }
   })
 }
+
+/**
+ * The cap on states waiting for an acknowledgement (`limits.maxPendingStates`), which bounds what
+ * Sluice holds for a destination that acknowledges late. `full` says whether the cap is reached;
+ * `room` waits until it is not, checking and closing in one step so that an acknowledgement between
+ * the two is not lost; `release`, called after an acknowledgement lowered the count, wakes the waiter.
+ */
+export interface StateCap {
+  readonly limit: number
+  readonly full: () => boolean
+  readonly room: Effect.Effect<void>
+  readonly release: () => void
+}
+
+export const makeStateCap = (context: TransportContext): Effect.Effect<StateCap> =>
+  Effect.map(Latch.make(true), (latch) => {
+    const limit = context.limits.maxPendingStates
+    const full = () => context.tracker.pendingStates >= limit
+    return {
+      limit,
+      full,
+      room: Effect.suspend(() => {
+        if (!full()) return Effect.void
+        latch.closeUnsafe()
+        return latch.await
+      }),
+      release: () => {
+        if (!full()) latch.openUnsafe()
+      }
+    }
+  })
 
 /** Calls onProgress about once a second until interrupted. */
 export const progressReporter = (context: TransportContext) =>

@@ -8,13 +8,14 @@ import type { LogEntry } from "../../../src/engine/ConnectorProcess.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
 import * as Runtime from "../../../src/engine/ConnectorRuntime.ts"
 import { fullIpc } from "../../../src/engine/IpcOptions.ts"
-import { type ReplicationInput, replicate, type StateCommit } from "../../../src/engine/replication/Replication.ts"
+import { type ReplicationInput, type ReplicationLimits, replicate, type StateCommit } from "../../../src/engine/replication/Replication.ts"
 import { makeMiddlewares } from "../../../src/plugins/middleware.ts"
 
 const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
 const scripted = fileURLToPath(new URL("../../fixtures/connectors/scripted.mjs", import.meta.url))
 const builtin = (id: string) => ({ command: [process.execPath, sluice, "connector", id] })
 const script = { command: [process.execPath, scripted] }
+const lateDestination = { command: [process.execPath, fileURLToPath(new URL("../../fixtures/connectors/late-destination.ts", import.meta.url))] }
 
 const streamOf = (name: string): M.ConfiguredAirbyteStream => ({
   stream: { name, json_schema: { type: "object" }, supported_sync_modes: ["full_refresh", "incremental"] },
@@ -257,6 +258,46 @@ describe("stdio replication", () => {
         })
         assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
         assert.strictEqual(commits.length, 6)
+      }))
+
+    it.live("socket mode: Sluice stops reading the source's states at the cap of unacknowledged states", () =>
+      Effect.gen(function*() {
+        // faker → a destination that echoes each state 20 ms after reading it, 300 states in all.
+        // Before each acknowledgement, the states Sluice held unacknowledged were
+        // sourceStateMessagesEmitted − destinationStateMessagesEmitted + 1 (the totals are taken after it).
+        const heldBefore = (limits: Partial<ReplicationLimits>) =>
+          Effect.gen(function*() {
+            const commits: Array<StateCommit> = []
+            const result = yield* replicate({
+              source: { connector: { ...builtin("faker"), ipc: fullIpc }, config: { count: 2000, seed: 3, records_per_state: 20 } },
+              destination: { connector: { ...lateDestination, ipc: fullIpc }, config: { delayMs: 20 } },
+              catalog: fakerCatalog,
+              transport: "socket",
+              onStateCommitted: (commit) => Effect.sync(() => commits.push(commit)),
+              limits: { killGracePeriod: "1 second", ...limits }
+            })
+            assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+            assert.strictEqual(result.architecture.transport, "socket")
+            assert.strictEqual(result.stats.recordsCommitted, 6000)
+            assert.strictEqual(commits.length, 300)
+            return Math.max(...commits.map((c) => c.stats.sourceStateMessagesEmitted - c.stats.destinationStateMessagesEmitted + 1))
+          })
+        assert.isAtMost(yield* heldBefore({ maxPendingStates: 3 }), 3)
+        // The same run without a small cap holds far more: the test can tell the difference.
+        assert.isAbove(yield* heldBefore({}), 10)
+      }))
+
+    it.live("socket mode: a destination that acknowledges nothing while Sluice waits at the cap: the timeout says so", () =>
+      Effect.gen(function*() {
+        const result = yield* replicate({
+          source: { connector: { ...builtin("faker"), ipc: fullIpc }, config: { count: 200, seed: 3, records_per_state: 20 } },
+          destination: { connector: { ...lateDestination, ipc: fullIpc }, config: { delayMs: 600_000 } },
+          catalog: fakerCatalog,
+          transport: "socket",
+          limits: { maxPendingStates: 2, ackTimeout: "1 second", killGracePeriod: "1 second" }
+        })
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "destination_timeout"])
+        assert.include(result.failures[0]?.externalMessage, "paused the source at its cap of 2 unacknowledged states")
       }))
 
     it.live("a destination that acknowledges nothing while the source waits at the cap: the timeout says so", () =>
