@@ -10,9 +10,14 @@
  * Nothing here validates the protocol, keeps state ids or talks to connectors: these are ceilings,
  * not alternatives. `node bench/baseline.ts <relay|socket> --records N` prints `{ recordsPerSecond }`;
  * the other roles are the processes those pipelines spawn.
+ *
+ * Two roles are Airbyte-protocol connectors with the same near-zero cost, so that Sluice's own stdio
+ * relay can be measured between them (bench/scenario.ts `--endpoints replay`): `protocol-source read`
+ * writes the pre-built lines plus a STATE every 10 000 records (config `{ "records": N }`), and
+ * `protocol-sink write` counts records by their line prefix and echoes each STATE (parsing only those).
  */
 import { spawn } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { createConnection, createServer, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -54,6 +59,53 @@ const writeRecords = async (records: number, writers: ReadonlyArray<NodeJS.Writa
     if (!writer.write(chunk)) await new Promise((resolve) => writer.once("drain", resolve))
   }
   await Promise.all(writers.map((w) => new Promise<void>((resolve) => w.end(() => resolve()))))
+}
+
+const STATE_EVERY = 10_000
+
+const stateLine = (n: number) =>
+  Buffer.from(JSON.stringify({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "users" }, stream_state: { n } } } }) + "\n")
+
+/** `protocol-source read`: `records` pre-built lines with a STATE after every STATE_EVERY and at the end. */
+const protocolSource = async (records: number) => {
+  const lines = pool()
+  const offsets: Array<number> = [0]
+  for (let at = lines.indexOf(NEWLINE); at !== -1; at = lines.indexOf(NEWLINE, at + 1)) offsets.push(at + 1)
+  const write = async (chunk: Buffer) => {
+    if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once("drain", resolve))
+  }
+  let written = 0
+  while (written < records) {
+    const n = Math.min(POOL, records - written)
+    written += n
+    await write(n === POOL ? lines : lines.subarray(0, offsets[n]))
+    if (written % STATE_EVERY === 0 || written === records) await write(stateLine(written))
+  }
+}
+
+/** `protocol-sink write`: counts RECORD lines by their prefix, parses every other line and echoes each STATE. */
+const protocolSink = () => {
+  const RECORD = Buffer.from('{"type":"RECORD"')
+  let pending: Buffer | undefined
+  let sinceState = 0
+  process.stdin.on("data", (chunk: Buffer) => {
+    const buffer = pending === undefined ? chunk : Buffer.concat([pending, chunk])
+    let out = ""
+    let start = 0
+    for (let end = buffer.indexOf(NEWLINE); end !== -1; start = end + 1, end = buffer.indexOf(NEWLINE, start)) {
+      if (end === start) continue
+      if (end - start > RECORD.length && buffer.compare(RECORD, 0, RECORD.length, start, start + RECORD.length) === 0) {
+        sinceState++
+        continue
+      }
+      const message = JSON.parse(buffer.toString("utf8", start, end)) as { type: string; state?: Record<string, unknown> }
+      if (message.type !== "STATE") continue
+      out += JSON.stringify({ ...message, state: { ...message.state, destinationStats: { recordCount: sinceState } } }) + "\n"
+      sinceState = 0
+    }
+    pending = start < buffer.length ? buffer.subarray(start) : undefined
+    if (out !== "") process.stdout.write(out)
+  })
 }
 
 /** The relay: whole lines of each input chunk parsed, counted per stream, re-encoded, written as one buffer. */
@@ -169,9 +221,17 @@ export const runBaselines = async (records: number) => ({
 if (process.argv[1] === self) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { records: { type: "string", default: "1000000" }, paths: { type: "string", default: "" } }
+    options: {
+      records: { type: "string", default: "1000000" },
+      paths: { type: "string", default: "" },
+      // The protocol roles' arguments (`read|write --config F --catalog F`).
+      config: { type: "string" },
+      catalog: { type: "string" }
+    }
   })
-  const records = Number(values.records)
+  const records = values.config === undefined
+    ? Number(values.records)
+    : (JSON.parse(await readFile(values.config, "utf8")) as { records: number }).records
   const paths = values.paths === "" ? [] : values.paths.split(",")
   switch (positionals[0]) {
     case "relay":
@@ -194,6 +254,12 @@ if (process.argv[1] === self) {
       break
     case "socket-source":
       await socketSource(records, paths)
+      break
+    case "protocol-source":
+      await protocolSource(records)
+      break
+    case "protocol-sink":
+      protocolSink()
       break
     default:
       throw new Error(`usage: node bench/baseline.ts <relay|socket> [--records N]`)

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [--records N] [--json FILE] [--svg FILE]`: faker → dev-null over stdio, over
  * socket (Sluice's per-stream PROTOBUF, Airbyte's PROTOBUF and JSONL), and over stdio with PII hashing plus a rename mapper, all in one run,
+ * plus Sluice's stdio relay alone (between the reference pipelines' near-free endpoints),
  * each scenario in its own process. Prints records/s, MB/s, CPU seconds per process and peak RSS,
  * and the socket/stdio ratio; writes the JSON and an SVG chart.
  */
@@ -30,6 +31,8 @@ interface ScenarioSpec {
   readonly transport: "stdio" | "socket"
   readonly serialization: "JSONL" | "PROTOBUF" | "SLUICE_PROTOBUF"
   readonly middleware: ReadonlyArray<string>
+  /** `replay`: bench/baseline.ts's near-free protocol source and sink instead of faker and dev-null. */
+  readonly endpoints?: "replay"
 }
 
 const SCENARIOS: ReadonlyArray<ScenarioSpec> = [
@@ -37,7 +40,10 @@ const SCENARIOS: ReadonlyArray<ScenarioSpec> = [
   { name: "socket-sluice-protobuf", transport: "socket", serialization: "SLUICE_PROTOBUF", middleware: [] },
   { name: "socket-protobuf", transport: "socket", serialization: "PROTOBUF", middleware: [] },
   { name: "socket-jsonl", transport: "socket", serialization: "JSONL", middleware: [] },
-  { name: "stdio-pii-mapper", transport: "stdio", serialization: "JSONL", middleware: ["stats", "pii-hash", "rename"] }
+  { name: "stdio-pii-mapper", transport: "stdio", serialization: "JSONL", middleware: ["stats", "pii-hash", "rename"] },
+  // Sluice's relay between a source replaying pre-built lines and a sink counting them: the endpoints
+  // of the reference relay, so the two compare directly.
+  { name: "stdio-relay-only", transport: "stdio", serialization: "JSONL", middleware: ["stats"], endpoints: "replay" }
 ]
 
 interface Measured {
@@ -56,6 +62,7 @@ const runScenario = (spec: ScenarioSpec) =>
   new Promise<Measured>((resolvePromise, reject) => {
     const args = [...NODE_FLAGS, scenarioScript, "--records", String(records), "--transport", spec.transport, "--serialization", spec.serialization]
     if (spec.middleware.length > 1) args.push("--middleware", spec.middleware.slice(1).join(","))
+    if (spec.endpoints !== undefined) args.push("--endpoints", spec.endpoints)
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout.setEncoding("utf8").on("data", (text: string) => (out += text))
@@ -72,6 +79,7 @@ interface ScenarioResult {
   readonly transport: string
   readonly serialization: string
   readonly middleware: ReadonlyArray<string>
+  readonly endpoints: string
   readonly sockets?: number
   readonly records: number
   readonly seconds: number
@@ -95,6 +103,7 @@ for (const spec of SCENARIOS) {
     transport: spec.transport,
     serialization: spec.serialization,
     middleware: spec.middleware,
+    endpoints: spec.endpoints === "replay" ? "pre-built lines → counting sink" : "faker → dev-null",
     ...(m.socketCount === undefined ? {} : { sockets: m.socketCount }),
     records: m.records,
     seconds: round(m.seconds, 2),
@@ -159,6 +168,8 @@ const output = {
   baselines,
   ratios: {
     stdioOverBaselineRelay: round(rate("stdio") / baselines.relayRecordsPerSecond, 2),
+    /** Sluice's relay over the hand-written one, with the same near-free endpoints. */
+    relayOnlyOverBaselineRelay: round(rate("stdio-relay-only") / baselines.relayRecordsPerSecond, 2),
     bestSocketOverBaselineSocket: round(bestSocket / baselines.socketRecordsPerSecond, 2),
     bestSocketOverSourceAlone: round(bestSocket / sourceAloneRecordsPerSecond, 2),
     stdioOverSourceAlone: round(rate("stdio") / sourceAloneRecordsPerSecond, 2),
@@ -178,7 +189,8 @@ for (const r of results) {
 console.log(`\nsocket/stdio: ${output.ratios.socketOverStdio}× (sluice-protobuf ${output.ratios.socketSluiceProtobufOverStdio}×, protobuf ${output.ratios.socketProtobufOverStdio}×, jsonl ${output.ratios.socketJsonlOverStdio}×)`)
 console.log(`faker alone → /dev/null: ${sourceAloneRecordsPerSecond} records/s (best socket ${output.ratios.bestSocketOverSourceAlone}×, stdio ${output.ratios.stdioOverSourceAlone}× of it)`)
 console.log(
-  `reference pipelines (pre-built lines): relay ${baselines.relayRecordsPerSecond} records/s (stdio ${output.ratios.stdioOverBaselineRelay}× of it), ` +
+  `reference pipelines (pre-built lines): relay ${baselines.relayRecordsPerSecond} records/s (stdio ${output.ratios.stdioOverBaselineRelay}×, ` +
+    `Sluice's relay between the same endpoints ${output.ratios.relayOnlyOverBaselineRelay}× of it), ` +
     `4 sockets ${baselines.socketRecordsPerSecond} records/s (best socket ${output.ratios.bestSocketOverBaselineSocket}× of it)`
 )
 

@@ -9,13 +9,14 @@ import { existsSync } from "node:fs"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Runtime from "../src/engine/ConnectorRuntime.ts"
 import type { IpcOptions } from "../src/engine/IpcOptions.ts"
 import { fullIpc } from "../src/engine/IpcOptions.ts"
 import type * as M from "../src/engine/protocol/AirbyteMessage.ts"
 import { replicate } from "../src/engine/replication/Replication.ts"
-import { builtinConnectorCommand } from "../src/plugins/builtin.ts"
+import { builtinConnectorCommand, CONNECTOR_NODE_FLAGS } from "../src/plugins/builtin.ts"
 import { makeMiddlewares } from "../src/plugins/middleware.ts"
 
 const { values } = parseArgs({
@@ -24,6 +25,11 @@ const { values } = parseArgs({
     transport: { type: "string", default: "stdio" },
     serialization: { type: "string", default: "PROTOBUF" },
     middleware: { type: "string", default: "" },
+    /**
+     * `faker` (faker → dev-null) or `replay`: bench/baseline.ts's protocol source and sink, which
+     * replay pre-built lines and count them at almost no cost, so what is measured is Sluice's relay.
+     */
+    endpoints: { type: "string", default: "faker" },
     /** Write a V8 CPU profile of each connector process to this directory (`node --cpu-prof`). */
     profile: { type: "string" }
   }
@@ -36,11 +42,14 @@ const dir = await mkdtemp(join(tmpdir(), "sluice-bench-"))
 const timeFile = (role: string) => join(dir, `${role}.time`)
 const profiled = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
   values.profile === undefined ? argv : [argv[0]!, "--cpu-prof", `--cpu-prof-dir=${values.profile}`, ...argv.slice(1)]
-const connector = (id: string, role: string, ipc: IpcOptions) => ({
+const baselineScript = fileURLToPath(new URL("./baseline.ts", import.meta.url))
+const commandOf = (id: string): ReadonlyArray<string> =>
+  id.startsWith("protocol-") ? [process.execPath, ...CONNECTOR_NODE_FLAGS, baselineScript, id] : builtinConnectorCommand(id)
+const connector = (id: string, role: string, ipc: IpcOptions | undefined) => ({
   command: timed
-    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), ...profiled(builtinConnectorCommand(id))]
-    : profiled(builtinConnectorCommand(id)),
-  ipc
+    ? [TIME, "-f", "%U %S %M", "-o", timeFile(role), ...profiled(commandOf(id))]
+    : profiled(commandOf(id)),
+  ...(ipc === undefined ? {} : { ipc })
 })
 /** Restricts the declared serializations so the decider picks the one under test. */
 const ipcFor = (serialization: string): IpcOptions => ({
@@ -61,8 +70,10 @@ const readTime = async (role: string) => {
 }
 
 const program = Effect.gen(function*() {
+  const replay = values.endpoints === "replay"
+  if (replay && values.transport !== "stdio") throw new Error("--endpoints replay measures the stdio relay: use --transport stdio")
   const ipc = ipcFor(values.serialization)
-  const source = connector("faker", "source", ipc)
+  const source = replay ? connector("protocol-source", "source", undefined) : connector("faker", "source", ipc)
   const catalogOf = yield* Runtime.discover({ role: "source", connector: { command: builtinConnectorCommand("faker") } }, { count: 1 })
   const streams = catalogOf.streams.filter((s) => s.name === "users")
   const catalog: M.ConfiguredAirbyteCatalog = {
@@ -75,8 +86,8 @@ const program = Effect.gen(function*() {
   const built = yield* makeMiddlewares(mapperConfigs, { catalog, connectionId: "bench" })
   const started = Date.now()
   const result = yield* replicate({
-    source: { connector: source, config: { count: records, seed: 1, records_per_state: 10_000 } },
-    destination: { connector: connector("dev-null", "destination", ipc), config: {} },
+    source: { connector: source, config: replay ? { records } : { count: records, seed: 1, records_per_state: 10_000 } },
+    destination: { connector: replay ? connector("protocol-sink", "destination", undefined) : connector("dev-null", "destination", ipc), config: {} },
     catalog,
     middlewares: built.middlewares,
     transport: values.transport === "socket" ? "socket" : "stdio"
