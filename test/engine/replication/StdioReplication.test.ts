@@ -262,7 +262,7 @@ describe("stdio replication", () => {
 
     it.live("socket mode: Sluice stops reading the source's states at the cap of unacknowledged states", () =>
       Effect.gen(function*() {
-        // faker → a destination that echoes each state 20 ms after reading it, 300 states in all.
+        // faker → a destination that echoes each state 200 ms after reading it, 300 states in all.
         // Before each acknowledgement, the states Sluice held unacknowledged were
         // sourceStateMessagesEmitted − destinationStateMessagesEmitted + 1 (the totals are taken after it).
         const heldBefore = (limits: Partial<ReplicationLimits>) =>
@@ -270,7 +270,7 @@ describe("stdio replication", () => {
             const commits: Array<StateCommit> = []
             const result = yield* replicate({
               source: { connector: { ...builtin("faker"), ipc: fullIpc }, config: { count: 2000, seed: 3, records_per_state: 20 } },
-              destination: { connector: { ...lateDestination, ipc: fullIpc }, config: { delayMs: 20 } },
+              destination: { connector: { ...lateDestination, ipc: fullIpc }, config: { delayMs: 200 } },
               catalog: fakerCatalog,
               transport: "socket",
               onStateCommitted: (commit) => Effect.sync(() => commits.push(commit)),
