@@ -106,7 +106,10 @@ export const WorkloadInput = Schema.Struct({
   /** The last committed state (sync); absent: from scratch. */
   state: Schema.optionalKey(StoredState),
   heartbeatIntervalMs: Schema.Int,
-  heartbeatTimeoutMs: Schema.Int
+  heartbeatTimeoutMs: Schema.Int,
+  /** sync: the server's replication limits, when its operator set them (else the engine's defaults). */
+  destinationTimeoutMs: Schema.optionalKey(Schema.Int),
+  maxPendingStates: Schema.optionalKey(Schema.Int)
 })
 export type WorkloadInput = typeof WorkloadInput.Type
 

@@ -31,7 +31,7 @@ import { DataplaneId } from "../scheduler/Workload.ts"
 import * as WorkloadLauncher from "../scheduler/WorkloadLauncher.ts"
 import { WorkloadStore } from "../scheduler/WorkloadStore.ts"
 import * as ConnectionSpecsLive from "./ConnectionSpecsLive.ts"
-import { launcherFromEnv, settingsFromEnv } from "./ServeSettings.ts"
+import { launcherFromEnv, replicationSettingsFromEnv, settingsFromEnv } from "./ServeSettings.ts"
 import * as Store from "./Store.ts"
 
 const VERSION = "0.1.0"
@@ -40,6 +40,7 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
 const program = (options: { readonly configPath: string; readonly host: string; readonly port: number; readonly stop: Deferred.Deferred<void> }) =>
   Effect.gen(function*() {
     const settings = yield* settingsFromEnv(process.env)
+    const replication = yield* replicationSettingsFromEnv(process.env)
     const launcherKind = yield* launcherFromEnv(process.env)
     const kube = launcherKind === "kubernetes" ? yield* KubernetesSettings.settingsFromEnv(process.env) : undefined
     const apiToken = process.env["SLUICE_API_TOKEN"]
@@ -58,7 +59,8 @@ const program = (options: { readonly configPath: string; readonly host: string; 
         dataplane,
         version: VERSION,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
-        heartbeatTimeoutMs: settings.heartbeatTimeoutMs
+        heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+        replication
       })
     )
     const runner = JobRunner.layer({ dataplane, claimTimeoutMs: settings.claimTimeoutMs, watchIntervalMs: settings.pollIntervalMs })

@@ -6,10 +6,15 @@
  * jobs after 3 min without one; SLUICE_* knobs make them short for tests.
  */
 import { Data, Effect } from "effect"
+import type { ReplicationSettings } from "../scheduler/SyncAttempt.ts"
 
-export class InvalidServeSetting extends Data.TaggedError("InvalidServeSetting")<{ readonly variable: string; readonly value: string }> {
+export class InvalidServeSetting extends Data.TaggedError("InvalidServeSetting")<{
+  readonly variable: string
+  readonly value: string
+  readonly expected?: string
+}> {
   override get message() {
-    return `${this.variable} must be a positive number, got ${JSON.stringify(this.value)}`
+    return `${this.variable} must be ${this.expected ?? "a positive number"}, got ${JSON.stringify(this.value)}`
   }
 }
 
@@ -53,6 +58,28 @@ export const settingsFromEnv = (env: Env) =>
       out[key] = value ?? fallback * unit
     }
     return out as ServeSettings
+  })
+
+/**
+ * The replication limits an operator may tune (engine defaults when unset): how long the destination
+ * may acknowledge nothing while states wait (SLUICE_DESTINATION_TIMEOUT_SECONDS, default 7200 as
+ * Airbyte's destination-timeout.seconds) and how many states may wait for an acknowledgement before
+ * Sluice holds the source back (SLUICE_MAX_PENDING_STATES, default 10 000). Read by `sluice sync` and
+ * by `sluice serve`, which sends them to its workers in each workload input.
+ */
+export const replicationSettingsFromEnv = (env: Env): Effect.Effect<ReplicationSettings, InvalidServeSetting> =>
+  Effect.gen(function*() {
+    const destinationTimeoutMs = positiveFromEnv(env, "SLUICE_DESTINATION_TIMEOUT_SECONDS", 1000)
+    if (destinationTimeoutMs instanceof InvalidServeSetting) return yield* destinationTimeoutMs
+    const raw = env["SLUICE_MAX_PENDING_STATES"]?.trim()
+    const maxPendingStates = raw === undefined || raw === "" ? undefined : Number(raw)
+    if (maxPendingStates !== undefined && !(Number.isInteger(maxPendingStates) && maxPendingStates > 0)) {
+      return yield* new InvalidServeSetting({ variable: "SLUICE_MAX_PENDING_STATES", value: raw ?? "", expected: "a positive integer" })
+    }
+    return {
+      ...(destinationTimeoutMs === undefined ? {} : { destinationTimeoutMs }),
+      ...(maxPendingStates === undefined ? {} : { maxPendingStates })
+    }
   })
 
 /** The launcher `sluice serve` uses: SLUICE_LAUNCHER=process (default) or kubernetes. */

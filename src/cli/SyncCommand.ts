@@ -17,9 +17,11 @@ import { makeMiddlewares } from "../plugins/middleware.ts"
 import { ConnectionId } from "../scheduler/Ids.ts"
 import { toJobInfoRead } from "../scheduler/JobInfoRead.ts"
 import * as RetryPolicy from "../scheduler/RetryPolicy.ts"
+import { replicationLimits } from "../scheduler/SyncAttempt.ts"
 import { AttemptSetupFailed, runSyncJob } from "../scheduler/SyncJob.ts"
 import * as Store from "./Store.ts"
 import { duration, makeProgressDisplay, summaryTable } from "./Progress.ts"
+import { replicationSettingsFromEnv } from "./ServeSettings.ts"
 
 const TRANSPORTS: ReadonlyArray<TransportPreference> = ["auto", "stdio", "socket"]
 
@@ -71,6 +73,7 @@ const program = (options: {
       policy,
       failStaleJobs: Store.ownsStore(),
       cpus: availableParallelism(),
+      limits: replicationLimits(yield* replicationSettingsFromEnv(process.env)),
       events: {
         onJobCreated: (jobId) => say(`sync ${name}: job ${jobId} (${loaded.path})`),
         onAttemptStart: (n) => {

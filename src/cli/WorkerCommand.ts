@@ -22,7 +22,7 @@ import * as FailureReason from "../engine/replication/FailureReason.ts"
 import { makeMiddlewares } from "../plugins/middleware.ts"
 import type { AttemptEnd } from "../scheduler/AttemptEnd.ts"
 import type { LogLine } from "../scheduler/AttemptLog.ts"
-import { AttemptSetupFailed, runSyncAttempt } from "../scheduler/SyncAttempt.ts"
+import { AttemptSetupFailed, replicationLimits, runSyncAttempt } from "../scheduler/SyncAttempt.ts"
 import { WorkloadId } from "../scheduler/Workload.ts"
 import * as ApiClient from "./ApiClient.ts"
 import { InvalidServeSetting, positiveFromEnv } from "./ServeSettings.ts"
@@ -146,6 +146,7 @@ const program = (workload: string, sidecars: { readonly dir: string; readonly ti
           ),
         transport: input.transport,
         cpus: socketCpus(),
+        limits: replicationLimits(input),
         cancel: Deferred.await(stop)
       }, {
         commitState: (state) => client.workloads.state({ params, payload: { state } }),

@@ -4,7 +4,7 @@
  * state, and hand committed states, progress stats and log lines to the caller's sink. Returns how
  * it ended as an `AttemptEnd`; persisting that end is the caller's (see AttemptEnd.record).
  */
-import { Data, Effect } from "effect"
+import { Data, Duration, Effect } from "effect"
 import * as Runtime from "../engine/ConnectorRuntime.ts"
 import type { LogEntry } from "../engine/ConnectorProcess.ts"
 import type * as M from "../engine/protocol/AirbyteMessage.ts"
@@ -12,7 +12,7 @@ import type { TransportPreference } from "../engine/replication/Architecture.ts"
 import type { StateInput } from "../engine/replication/ConnectionState.ts"
 import * as FailureReason from "../engine/replication/FailureReason.ts"
 import type { Middleware } from "../engine/replication/Middleware.ts"
-import { type Endpoint, type Progress, replicate } from "../engine/replication/Replication.ts"
+import { type Endpoint, type Progress, replicate, type ReplicationLimits } from "../engine/replication/Replication.ts"
 import type { StreamSyncStats, SyncStats } from "../engine/replication/SyncStats.ts"
 import type { AttemptEnd } from "./AttemptEnd.ts"
 import type { LogLine } from "./AttemptLog.ts"
@@ -43,11 +43,28 @@ export interface SyncAttemptInput {
   readonly makeMiddlewares: (catalog: M.ConfiguredAirbyteCatalog) => Effect.Effect<ReadonlyArray<Middleware>, AttemptSetupFailed>
   readonly transport: TransportPreference
   readonly cpus?: number | undefined
+  /** Limits that differ from the engine's defaults (the operator's settings). */
+  readonly limits?: Partial<ReplicationLimits> | undefined
   readonly onLog?: ((entry: LogEntry) => void) | undefined
   readonly onProgress?: ((progress: Progress) => void) | undefined
   /** Completes when the attempt must stop (cancel, or the workload ended): connectors are terminated. */
   readonly cancel?: Effect.Effect<void> | undefined
 }
+
+/**
+ * The replication limits an operator sets (SLUICE_DESTINATION_TIMEOUT_SECONDS, SLUICE_MAX_PENDING_STATES),
+ * as `sluice serve` sends them in a workload input; unset ones keep the engine's defaults.
+ */
+export interface ReplicationSettings {
+  readonly destinationTimeoutMs?: number
+  readonly maxPendingStates?: number
+}
+
+/** The engine limits for those settings (only the ones set). */
+export const replicationLimits = (settings: ReplicationSettings): Partial<ReplicationLimits> => ({
+  ...(settings.destinationTimeoutMs === undefined ? {} : { ackTimeout: Duration.millis(settings.destinationTimeoutMs) }),
+  ...(settings.maxPendingStates === undefined ? {} : { maxPendingStates: settings.maxPendingStates })
+})
 
 const STATE_FLUSH_MS = 1000
 const STATS_FLUSH_MS = 5000
@@ -99,6 +116,7 @@ export const runSyncAttempt = Effect.fn("SyncAttempt.run")(function*(input: Sync
       onLog: log,
       ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),
       ...(input.cancel === undefined ? {} : { cancel: input.cancel }),
+      ...(input.limits === undefined ? {} : { limits: input.limits }),
       // The port: the state is saved at most once a second (the latest wins) and always at the end.
       onStateCommitted: (commit) =>
         Effect.gen(function*() {

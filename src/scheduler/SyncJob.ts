@@ -10,7 +10,7 @@ import type * as M from "../engine/protocol/AirbyteMessage.ts"
 import type { TransportPreference } from "../engine/replication/Architecture.ts"
 import type * as FailureReason from "../engine/replication/FailureReason.ts"
 import type { Middleware } from "../engine/replication/Middleware.ts"
-import type { Endpoint, Progress, ReplicationResult } from "../engine/replication/Replication.ts"
+import type { Endpoint, Progress, ReplicationLimits, ReplicationResult } from "../engine/replication/Replication.ts"
 import * as AttemptEnd from "./AttemptEnd.ts"
 import * as AttemptFailures from "./AttemptFailures.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
@@ -58,6 +58,8 @@ export interface SyncJobInput {
   readonly failStaleJobs: boolean
   readonly events?: SyncJobEvents
   readonly cpus?: number
+  /** Replication limits that differ from the engine's defaults. */
+  readonly limits?: Partial<ReplicationLimits>
 }
 
 const reportOf = (end: AttemptEnd.AttemptEnd): AttemptReport =>
@@ -93,6 +95,7 @@ export const runSyncJob = Effect.fn("SyncJob.run")(function*(input: SyncJobInput
         makeMiddlewares: input.makeMiddlewares,
         transport: input.transport,
         cpus: input.cpus,
+        limits: input.limits,
         onLog: events.onLog,
         onProgress: events.onProgress
       }, {

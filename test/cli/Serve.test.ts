@@ -3,6 +3,7 @@
  * driven over its HTTP API; workers and connectors are real processes, checked through /proc.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { fileURLToPath } from "node:url"
 import * as Serve from "../support/Serve.ts"
 
 const TOKEN = "test-token"
@@ -50,6 +51,37 @@ describe("sluice serve (API, launcher, workers)", () => {
         assert.match(Serve.sluiceCli(["jobs", "logs", String(sync.body.id), "0", "--server", server.url], { SLUICE_API_TOKEN: TOKEN }), /\[platform\]/)
         const spec = await server.api("GET", "/openapi.json")
         assert.property(spec.body.paths, "/api/v1/connections/{name}/sync")
+      } finally {
+        assert.strictEqual(await server.stop(), 0, server.output())
+      }
+    }))
+
+  it("the server's destination timeout and cap of pending states reach its workers", { timeout: 120_000 }, () =>
+    Serve.withDir(async (dir) => {
+      const late = fileURLToPath(new URL("../fixtures/connectors/late-destination.ts", import.meta.url))
+      await Serve.writeConfig(dir, `import { defineConfig, destinations, sources } from "sluice"
+export default defineConfig({
+  connections: {
+    slow: {
+      source: sources.faker({ count: 300, seed: 1, records_per_state: 20 }),
+      destination: destinations.command({ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(late)}], config: { delayMs: 600000 } }),
+      transport: "stdio",
+      retry: { maxSuccessiveCompleteFailures: 1 }
+    }
+  }
+})
+`)
+      // The worker reads these limits from its workload input, not from its own environment.
+      const server = await Serve.startServe(dir, { SLUICE_DESTINATION_TIMEOUT_SECONDS: "1", SLUICE_MAX_PENDING_STATES: "2" }, TOKEN)
+      try {
+        const sync = await server.api("POST", "/connections/slow/sync")
+        assert.strictEqual(sync.status, 200, JSON.stringify(sync.body))
+        const info = await finished(server, sync.body.id)
+        assert.strictEqual(info.job.status, "failed", JSON.stringify(info))
+        const [failure] = info.attempts[0].failureSummary.failures
+        assert.deepStrictEqual([failure.failureOrigin, failure.failureType], ["destination", "destination_timeout"], JSON.stringify(failure))
+        assert.include(failure.externalMessage, "acknowledged no state for 1s")
+        assert.include(failure.externalMessage, "paused the source at its cap of 2 unacknowledged states")
       } finally {
         assert.strictEqual(await server.stop(), 0, server.output())
       }

@@ -20,10 +20,10 @@ interface Run {
   readonly stderr: string
 }
 
-const start = (args: ReadonlyArray<string>, cwd: string): { child: ChildProcess; done: Promise<Run> } => {
+const start = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Run> } => {
   const child = spawn(process.execPath, [...NODE_FLAGS, sluice, ...args], {
     cwd,
-    env: { ...process.env, SLUICE_DATABASE_URL: "" },
+    env: { ...process.env, SLUICE_DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let stdout = ""
@@ -33,7 +33,8 @@ const start = (args: ReadonlyArray<string>, cwd: string): { child: ChildProcess;
   const done = new Promise<Run>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })))
   return { child, done }
 }
-const run = (args: ReadonlyArray<string>, cwd: string) => start(args, cwd).done
+const run = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = {}) => start(args, cwd, env).done
+const lateDestination = fileURLToPath(new URL("../fixtures/connectors/late-destination.ts", import.meta.url))
 
 const config = (source: string) => `import { defineConfig, destinations, sources } from "sluice"
 export default defineConfig({
@@ -82,6 +83,31 @@ describe("sluice sync (CLI)", () => {
       const result = await run(["sync", "sluice.config.ts"], dir)
       assert.strictEqual(result.code, 2)
       assert.include(result.stderr, `connections.quickstart.source.config.count: expected a positive integer, got "ten"`)
+    }))
+
+  it("the destination timeout and the cap of pending states come from the environment", { timeout: 120_000 }, () =>
+    withDir(async (dir) => {
+      // A destination that would acknowledge only after 10 minutes, one attempt allowed.
+      await writeFile(join(dir, "sluice.config.ts"), `import { defineConfig, destinations, sources } from "sluice"
+export default defineConfig({
+  connections: {
+    slow: {
+      source: sources.faker({ count: 300, seed: 1, records_per_state: 20 }),
+      destination: destinations.command({ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(lateDestination)}], config: { delayMs: 600000 } }),
+      transport: "stdio",
+      retry: { maxSuccessiveCompleteFailures: 1 }
+    }
+  }
+})
+`)
+      const env = { SLUICE_DESTINATION_TIMEOUT_SECONDS: "1", SLUICE_MAX_PENDING_STATES: "2" }
+      const result = await run(["sync", "sluice.config.ts"], dir, env)
+      assert.strictEqual(result.code, 1, result.stdout + result.stderr)
+      assert.include(result.stderr, "destination destination_timeout: the destination acknowledged no state for 1s")
+      assert.include(result.stderr, "paused the source at its cap of 2 unacknowledged states")
+      const bad = await run(["sync", "sluice.config.ts"], dir, { SLUICE_DESTINATION_TIMEOUT_SECONDS: "soon" })
+      assert.strictEqual(bad.code, 2)
+      assert.include(bad.stderr, `SLUICE_DESTINATION_TIMEOUT_SECONDS must be a positive number, got "soon"`)
     }))
 
   it("Ctrl-C cancels the job and leaves no connector process behind", { timeout: 120_000 }, () =>

@@ -1,8 +1,10 @@
 /**
  * What the handlers need to know about their server: the API token (absent: open, loopback only),
- * the dataplane id and version for /health, and the worker heartbeat timing sent in each input.
+ * the dataplane id and version for /health, and the worker heartbeat timing and replication limits
+ * sent in each input.
  */
 import { Context, type Redacted } from "effect"
+import type { ReplicationSettings } from "../../scheduler/SyncAttempt.ts"
 
 export class ApiSettings extends Context.Service<ApiSettings, {
   readonly apiToken: Redacted.Redacted<string> | undefined
@@ -10,4 +12,6 @@ export class ApiSettings extends Context.Service<ApiSettings, {
   readonly version: string
   readonly heartbeatIntervalMs: number
   readonly heartbeatTimeoutMs: number
+  /** The replication limits the operator set (SLUICE_DESTINATION_TIMEOUT_SECONDS, SLUICE_MAX_PENDING_STATES). */
+  readonly replication?: ReplicationSettings
 }>()("sluice/api/ApiSettings") {}

@@ -107,7 +107,8 @@ export const workloadsHandlers = HttpApiBuilder.group(
         transport: value.transport,
         ...(state === undefined ? {} : { state }),
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
-        heartbeatTimeoutMs: settings.heartbeatTimeoutMs
+        heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+        ...settings.replication
       }
     })
 

@@ -27,7 +27,8 @@ export * from "./ReplicationContext.ts"
 
 export const defaultLimits = (cpus: number): ReplicationLimits => ({
   maxPendingStates: 10_000,
-  ackTimeout: "1 hour",
+  // Airbyte's destination-timeout.seconds (7200 s, failing the sync).
+  ackTimeout: "2 hours",
   socketCount: socketCount(cpus, cpus),
   maxLineBytes: 64 * 1024 * 1024,
   killGracePeriod: "10 seconds"
