@@ -109,7 +109,9 @@ export const WorkloadInput = Schema.Struct({
   heartbeatTimeoutMs: Schema.Int,
   /** sync: the server's replication limits, when its operator set them (else the engine's defaults). */
   destinationTimeoutMs: Schema.optionalKey(Schema.Int),
-  maxPendingStates: Schema.optionalKey(Schema.Int)
+  maxPendingStates: Schema.optionalKey(Schema.Int),
+  sourceHeartbeatTimeoutMs: Schema.optionalKey(Schema.Int),
+  sourceHeartbeatFailSync: Schema.optionalKey(Schema.Boolean)
 })
 export type WorkloadInput = typeof WorkloadInput.Type
 

@@ -63,9 +63,11 @@ export const settingsFromEnv = (env: Env) =>
 /**
  * The replication limits an operator may tune (engine defaults when unset): how long the destination
  * may acknowledge nothing while states wait (SLUICE_DESTINATION_TIMEOUT_SECONDS, default 7200 as
- * Airbyte's destination-timeout.seconds) and how many states may wait for an acknowledgement before
- * Sluice holds the source back (SLUICE_MAX_PENDING_STATES, default 10 000). Read by `sluice sync` and
- * by `sluice serve`, which sends them to its workers in each workload input.
+ * Airbyte's destination-timeout.seconds), how many states may wait for an acknowledgement before
+ * Sluice holds the source back (SLUICE_MAX_PENDING_STATES, default 10 000), and the source heartbeat
+ * (SLUICE_SOURCE_HEARTBEAT_SECONDS, default 10 800, with SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC, default
+ * false: Airbyte's heartbeat.max-seconds-between-messages and heartbeat.failSync). Read by `sluice
+ * sync` and by `sluice serve`, which sends them to its workers in each workload input.
  */
 export const replicationSettingsFromEnv = (env: Env): Effect.Effect<ReplicationSettings, InvalidServeSetting> =>
   Effect.gen(function*() {
@@ -76,9 +78,17 @@ export const replicationSettingsFromEnv = (env: Env): Effect.Effect<ReplicationS
     if (maxPendingStates !== undefined && !(Number.isInteger(maxPendingStates) && maxPendingStates > 0)) {
       return yield* new InvalidServeSetting({ variable: "SLUICE_MAX_PENDING_STATES", value: raw ?? "", expected: "a positive integer" })
     }
+    const sourceHeartbeatTimeoutMs = positiveFromEnv(env, "SLUICE_SOURCE_HEARTBEAT_SECONDS", 1000)
+    if (sourceHeartbeatTimeoutMs instanceof InvalidServeSetting) return yield* sourceHeartbeatTimeoutMs
+    const failSync = env["SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC"]?.trim().toLowerCase()
+    if (failSync !== undefined && failSync !== "" && failSync !== "true" && failSync !== "false") {
+      return yield* new InvalidServeSetting({ variable: "SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC", value: failSync, expected: "true or false" })
+    }
     return {
       ...(destinationTimeoutMs === undefined ? {} : { destinationTimeoutMs }),
-      ...(maxPendingStates === undefined ? {} : { maxPendingStates })
+      ...(maxPendingStates === undefined ? {} : { maxPendingStates }),
+      ...(sourceHeartbeatTimeoutMs === undefined ? {} : { sourceHeartbeatTimeoutMs }),
+      ...(failSync === "true" || failSync === "false" ? { sourceHeartbeatFailSync: failSync === "true" } : {})
     }
   })
 

@@ -52,18 +52,23 @@ export interface SyncAttemptInput {
 }
 
 /**
- * The replication limits an operator sets (SLUICE_DESTINATION_TIMEOUT_SECONDS, SLUICE_MAX_PENDING_STATES),
- * as `sluice serve` sends them in a workload input; unset ones keep the engine's defaults.
+ * The replication limits an operator sets (SLUICE_DESTINATION_TIMEOUT_SECONDS, SLUICE_MAX_PENDING_STATES,
+ * SLUICE_SOURCE_HEARTBEAT_SECONDS, SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC), as `sluice serve` sends them in a
+ * workload input; unset ones keep the engine's defaults.
  */
 export interface ReplicationSettings {
   readonly destinationTimeoutMs?: number
   readonly maxPendingStates?: number
+  readonly sourceHeartbeatTimeoutMs?: number
+  readonly sourceHeartbeatFailSync?: boolean
 }
 
 /** The engine limits for those settings (only the ones set). */
 export const replicationLimits = (settings: ReplicationSettings): Partial<ReplicationLimits> => ({
   ...(settings.destinationTimeoutMs === undefined ? {} : { ackTimeout: Duration.millis(settings.destinationTimeoutMs) }),
-  ...(settings.maxPendingStates === undefined ? {} : { maxPendingStates: settings.maxPendingStates })
+  ...(settings.maxPendingStates === undefined ? {} : { maxPendingStates: settings.maxPendingStates }),
+  ...(settings.sourceHeartbeatTimeoutMs === undefined ? {} : { sourceHeartbeatTimeout: Duration.millis(settings.sourceHeartbeatTimeoutMs) }),
+  ...(settings.sourceHeartbeatFailSync === undefined ? {} : { sourceHeartbeatFailSync: settings.sourceHeartbeatFailSync })
 })
 
 const STATE_FLUSH_MS = 1000

@@ -85,7 +85,7 @@ describe("sluice sync (CLI)", () => {
       assert.include(result.stderr, `connections.quickstart.source.config.count: expected a positive integer, got "ten"`)
     }))
 
-  it("the destination timeout and the cap of pending states come from the environment", { timeout: 120_000 }, () =>
+  it("the destination timeout, the cap of pending states and the source heartbeat come from the environment", { timeout: 120_000 }, () =>
     withDir(async (dir) => {
       // A destination that would acknowledge only after 10 minutes, one attempt allowed.
       await writeFile(join(dir, "sluice.config.ts"), `import { defineConfig, destinations, sources } from "sluice"
@@ -108,6 +108,9 @@ export default defineConfig({
       const bad = await run(["sync", "sluice.config.ts"], dir, { SLUICE_DESTINATION_TIMEOUT_SECONDS: "soon" })
       assert.strictEqual(bad.code, 2)
       assert.include(bad.stderr, `SLUICE_DESTINATION_TIMEOUT_SECONDS must be a positive number, got "soon"`)
+      const badFlag = await run(["sync", "sluice.config.ts"], dir, { SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC: "maybe" })
+      assert.strictEqual(badFlag.code, 2)
+      assert.include(badFlag.stderr, `SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC must be true or false, got "maybe"`)
     }))
 
   it("Ctrl-C cancels the job and leaves no connector process behind", { timeout: 120_000 }, () =>

@@ -29,6 +29,9 @@ export const defaultLimits = (cpus: number): ReplicationLimits => ({
   maxPendingStates: 10_000,
   // Airbyte's destination-timeout.seconds (7200 s, failing the sync).
   ackTimeout: "2 hours",
+  // Airbyte's heartbeat.max-seconds-between-messages (10800 s) with heartbeat.failSync off.
+  sourceHeartbeatTimeout: "3 hours",
+  sourceHeartbeatFailSync: false,
   socketCount: socketCount(cpus, cpus),
   maxLineBytes: 64 * 1024 * 1024,
   killGracePeriod: "10 seconds"

@@ -63,6 +63,14 @@ export interface ReplicationLimits {
   readonly maxPendingStates: number
   /** A destination that acknowledges nothing for this long while states wait fails with destination_timeout. */
   readonly ackTimeout: Duration.Input
+  /**
+   * A source that sends no message for this long while Sluice reads it (Airbyte's source heartbeat,
+   * 3 h) is reported with a WARN log each time, or, with `sourceHeartbeatFailSync`, fails the attempt
+   * with heartbeat_timeout. In socket mode Sluice sees the source's stdout only (states, logs, traces).
+   */
+  readonly sourceHeartbeatTimeout: Duration.Input
+  /** Airbyte's `heartbeat.failSync`, off by default. */
+  readonly sourceHeartbeatFailSync: boolean
   /** Socket mode: the number of sockets (default 2 × min(CPU) of this machine, as Airbyte). */
   readonly socketCount: number
   readonly maxLineBytes: number

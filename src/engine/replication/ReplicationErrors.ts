@@ -35,6 +35,15 @@ export const destinationTimeout = (pending: number, timeout: Duration.Duration, 
     })
   })
 
+export const sourceHeartbeatTimeout = (timeout: Duration.Duration) =>
+  failure({
+    failureOrigin: "source",
+    failureType: "heartbeat_timeout",
+    externalMessage: `the source sent no message for ${Duration.format(timeout)} while Sluice was reading it; it may be stuck — check its logs`,
+    internalMessage: `no source message for ${Duration.format(timeout)} (source heartbeat, failSync on)`,
+    retryable: true
+  })
+
 export const unacknowledged = (pending: number) =>
   new ReplicationError({
     reason: FailureReason.make({

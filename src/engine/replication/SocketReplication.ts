@@ -13,7 +13,7 @@ import * as Runtime from "../ConnectorRuntime.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged, unknownAck } from "./ReplicationErrors.ts"
-import { ackWatchdog, consumeDestination, makeStateCap, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, makeSourceHeartbeat, makeStateCap, progressReporter } from "./Supervision.ts"
 
 export const socketPaths = (dir: string, count: number): ReadonlyArray<string> =>
   Array.from({ length: count }, (_, i) => join(dir, `sluice_socket_${i + 1}.sock`))
@@ -43,6 +43,7 @@ export const runSocket = (context: TransportContext) =>
     const early: Array<M.AirbyteStateMessage> = []
     const lock = yield* Semaphore.make(1)
     const cap = yield* makeStateCap(context)
+    const heartbeat = makeSourceHeartbeat(context, cap)
     const drainEarly = Effect.gen(function*() {
       while (early.length > 0 && (early[0]!["id"] as number) <= tracker.lastStagedId) {
         yield* context.commit(early.shift()!)
@@ -72,6 +73,7 @@ export const runSocket = (context: TransportContext) =>
         tracker.phases.sourceReadStartTime = Date.now()
       })),
       Stream.runForEach((message) => {
+        heartbeat.beat()
         // At the cap, wait outside the lock: the acknowledgements that make room need it.
         if (message.type === "STATE") return cap.full() ? Effect.andThen(cap.room, stage(message.state)) : stage(message.state)
         if (message.type === "TRACE" && message.trace.type === "ESTIMATE" && message.trace.estimate !== undefined) {
@@ -83,7 +85,8 @@ export const runSocket = (context: TransportContext) =>
       }),
       Effect.tap(() => Effect.sync(() => {
         tracker.phases.sourceReadEndTime = Date.now()
-      }))
+      })),
+      Effect.ensuring(Effect.sync(heartbeat.end))
     )
 
     const destination = consumeDestination(
@@ -94,7 +97,7 @@ export const runSocket = (context: TransportContext) =>
 
     yield* Effect.raceFirst(
       Effect.all([source, destination], { concurrency: 2, discard: true }),
-      Effect.raceFirst(ackWatchdog(context, lastAck, cap.limit), progressReporter(context))
+      Effect.raceAllFirst([ackWatchdog(context, lastAck, cap.limit), heartbeat.monitor, progressReporter(context)])
     )
     const stray = early[0]
     if (stray !== undefined) return yield* unknownAck(typeof stray["id"] === "number" ? stray["id"] : undefined)

@@ -12,7 +12,7 @@ import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged } from "./ReplicationErrors.ts"
-import { ackWatchdog, consumeDestination, makeStateCap, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, makeSourceHeartbeat, makeStateCap, progressReporter } from "./Supervision.ts"
 import { makeRelay } from "./StdioRelay.ts"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
@@ -51,6 +51,7 @@ export const runStdio = (context: TransportContext) =>
   Effect.gen(function*() {
     const { input, tracker } = context
     const cap = yield* makeStateCap(context)
+    const heartbeat = makeSourceHeartbeat(context, cap)
     const lastAck = { at: Date.now() }
     let sourceFailure: ConnectorFailure | undefined
     const controls: Array<M.ControlMessage> = []
@@ -88,19 +89,22 @@ export const runStdio = (context: TransportContext) =>
       Stream.onStart(Effect.sync(() => {
         tracker.phases.sourceReadStartTime = Date.now()
       })),
-      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) =>
+      Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) => {
+        heartbeat.beat()
         // The destination is behind on acknowledgements: relay nothing more until it catches up. The
         // batch that reached the cap went out, so the destination can acknowledge what it waits for.
-        cap.full()
+        return cap.full()
           ? Effect.andThen(cap.room, Effect.suspend(() => relayBatch(batch)))
           : relayBatch(batch)
-      ),
+      }),
       Stream.onEnd(Effect.sync(() => {
+        heartbeat.end()
         tracker.phases.sourceReadEndTime = Date.now()
       })),
       // A failed source ends the destination's input cleanly, so it commits what it received; the
       // missing COMPLETE statuses tell it the streams did not finish (no overwrite swap, no finalize).
       Stream.catch((failure: ConnectorFailure) => {
+        heartbeat.end()
         sourceFailure = failure
         return Stream.empty
       }),
@@ -125,7 +129,7 @@ export const runStdio = (context: TransportContext) =>
       destination.pipe(Effect.catchCause((cause) =>
         sourceFailure === undefined ? Effect.failCause(cause) : Effect.failCause(Cause.combine(Cause.fail(sourceFailure), cause))
       )),
-      Effect.raceFirst(ackWatchdog(context, lastAck, cap.limit), progressReporter(context))
+      Effect.raceAllFirst([ackWatchdog(context, lastAck, cap.limit), heartbeat.monitor, progressReporter(context)])
     )
     if (sourceFailure !== undefined) return yield* sourceFailure
     if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)

@@ -4,8 +4,8 @@
  */
 import { Duration, Effect, Latch, Stream } from "effect"
 import type * as M from "../protocol/AirbyteMessage.ts"
-import type { TransportContext } from "./ReplicationContext.ts"
-import { destinationTimeout } from "./ReplicationErrors.ts"
+import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
+import { destinationTimeout, sourceHeartbeatTimeout } from "./ReplicationErrors.ts"
 
 const PROGRESS_INTERVAL = "1 second"
 
@@ -39,25 +39,81 @@ export interface StateCap {
   readonly full: () => boolean
   readonly room: Effect.Effect<void>
   readonly release: () => void
+  /** When Sluice last held the source at the cap (now while it does; 0 if never). */
+  readonly heldAt: () => number
 }
 
 export const makeStateCap = (context: TransportContext): Effect.Effect<StateCap> =>
   Effect.map(Latch.make(true), (latch) => {
     const limit = context.limits.maxPendingStates
     const full = () => context.tracker.pendingStates >= limit
+    let holding = false
+    let heldUntil = 0
     return {
       limit,
       full,
       room: Effect.suspend(() => {
         if (!full()) return Effect.void
+        holding = true
         latch.closeUnsafe()
         return latch.await
       }),
       release: () => {
-        if (!full()) latch.openUnsafe()
-      }
+        if (full()) return
+        if (holding) heldUntil = Date.now()
+        holding = false
+        latch.openUnsafe()
+      },
+      heldAt: () => (holding ? Date.now() : heldUntil)
     }
   })
+
+/**
+ * The source heartbeat: `beat` on every batch from the source's stdout, `end` when it is done. The
+ * monitor reports a source silent for `limits.sourceHeartbeatTimeout` while Sluice was ready to read
+ * it — a WARN log (then again after each further period), or a heartbeat_timeout failure with
+ * `limits.sourceHeartbeatFailSync`. Time spent holding the source at the cap of pending states does
+ * not count. The monitor never succeeds: it fails or runs until interrupted.
+ */
+export interface SourceHeartbeat {
+  readonly beat: () => void
+  readonly end: () => void
+  readonly monitor: Effect.Effect<never, ReplicationError>
+}
+
+export const makeSourceHeartbeat = (context: TransportContext, cap: StateCap): SourceHeartbeat => {
+  const timeout = Duration.fromInputUnsafe(context.limits.sourceHeartbeatTimeout)
+  const limitMs = Duration.toMillis(timeout)
+  let last = Date.now()
+  let done = false
+  const monitor: Effect.Effect<never, ReplicationError> = Effect.gen(function*() {
+    for (;;) {
+      yield* Effect.sleep(Duration.min(timeout, Duration.seconds(1)))
+      if (done) return yield* Effect.never
+      const now = Date.now()
+      if (now - Math.max(last, cap.heldAt()) < limitMs) continue
+      if (context.limits.sourceHeartbeatFailSync) return yield* sourceHeartbeatTimeout(timeout)
+      context.input.onLog?.({
+        origin: "source",
+        channel: "log",
+        level: "WARN",
+        message: `the source has sent no message for ${Duration.format(timeout)}; it may be stuck (the sync goes on: ` +
+          `SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC=true fails it instead)`,
+        timestamp: now
+      })
+      last = now
+    }
+  })
+  return {
+    beat: () => {
+      last = Date.now()
+    },
+    end: () => {
+      done = true
+    },
+    monitor
+  }
+}
 
 /** Calls onProgress about once a second until interrupted. */
 export const progressReporter = (context: TransportContext) =>

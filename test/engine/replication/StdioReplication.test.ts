@@ -310,6 +310,46 @@ describe("stdio replication", () => {
         assert.include(result.failures[0]?.externalMessage, "paused the source at its cap of 2 unacknowledged states")
       }))
 
+    it.live("a source silent longer than the source heartbeat fails the attempt with heartbeat_timeout when failSync is on", () =>
+      Effect.gen(function*() {
+        const { result, commits } = yield* scriptedRun([record(1), state(1), { sleep: 3000 }, record(2), state(2)], [{ destination: "echo" }], {
+          limits: { sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.status, "failed")
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "heartbeat_timeout"])
+        assert.include(result.failures[0]?.externalMessage, "the source sent no message for 1s")
+        assert.isTrue(result.failures[0]?.retryable)
+        // What was acknowledged before the silence stays committed.
+        assert.strictEqual(commits.length, 1)
+        assert.strictEqual(result.stats.recordsCommitted, 1)
+      }))
+
+    it.live("with failSync off (the default) a silent source is a warning and the sync goes on", () =>
+      Effect.gen(function*() {
+        const { result, logs } = yield* scriptedRun([record(1), state(1), { sleep: 2500 }, record(2), state(2)], [{ destination: "echo" }], {
+          limits: { sourceHeartbeatTimeout: "1 second", killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.strictEqual(result.stats.recordsCommitted, 2)
+        const warnings = logs.filter((l) => l.level === "WARN" && l.message.includes("the source has sent no message for 1s"))
+        assert.isAtLeast(warnings.length, 1, JSON.stringify(logs))
+      }))
+
+    it.live("time Sluice holds the source at the cap of pending states is not the source's silence", () =>
+      Effect.gen(function*() {
+        // Each state waits 1.5 s for its acknowledgement with the cap at 1; the heartbeat limit is 1 s.
+        const pad = "x".repeat(1000)
+        const steps = Array.from({ length: 4 }, (_, i) => [
+          ...Array.from({ length: 100 }, (_, j) => line({ type: "RECORD", record: { stream: "s", data: { n: i * 100 + j, pad }, emitted_at: 1 } })),
+          state(i + 1)
+        ]).flat()
+        const { result } = yield* scriptedRun(steps, [{ destination: "late", delayMs: 1500 }], {
+          limits: { maxPendingStates: 1, sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
+        assert.strictEqual(result.stats.recordsCommitted, 400)
+      }))
+
     it.live("an acknowledgement of an unknown state id", () =>
       Effect.gen(function*() {
         const { result, commits } = yield* scriptedRun([record(1), state(1)], [{ destination: "wrong-id" }])
