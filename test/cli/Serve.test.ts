@@ -3,7 +3,6 @@
  * driven over its HTTP API; workers and connectors are real processes, checked through /proc.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { fileURLToPath } from "node:url"
 import * as Serve from "../support/Serve.ts"
 
 const TOKEN = "test-token"
@@ -58,19 +57,7 @@ describe("sluice serve (API, launcher, workers)", () => {
 
   it("the server's destination timeout and cap of pending states reach its workers", { timeout: 120_000 }, () =>
     Serve.withDir(async (dir) => {
-      const late = fileURLToPath(new URL("../fixtures/connectors/late-destination.ts", import.meta.url))
-      await Serve.writeConfig(dir, `import { defineConfig, destinations, sources } from "sluice"
-export default defineConfig({
-  connections: {
-    slow: {
-      source: sources.faker({ count: 300, seed: 1, records_per_state: 20 }),
-      destination: destinations.command({ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(late)}], config: { delayMs: 600000 } }),
-      transport: "stdio",
-      retry: { maxSuccessiveCompleteFailures: 1 }
-    }
-  }
-})
-`)
+      await Serve.writeConfig(dir, Serve.slowDestinationConfig())
       // The worker reads these limits from its workload input, not from its own environment.
       const server = await Serve.startServe(dir, { SLUICE_DESTINATION_TIMEOUT_SECONDS: "1", SLUICE_MAX_PENDING_STATES: "2" }, TOKEN)
       try {

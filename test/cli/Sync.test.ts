@@ -11,6 +11,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NODE_FLAGS } from "../../src/plugins/builtin.ts"
 import { alive, childrenOf } from "../support/Processes.ts"
+import { slowDestinationConfig } from "../support/Serve.ts"
 
 const sluice = fileURLToPath(new URL("../../bin/sluice.js", import.meta.url))
 
@@ -34,7 +35,6 @@ const start = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv 
   return { child, done }
 }
 const run = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = {}) => start(args, cwd, env).done
-const lateDestination = fileURLToPath(new URL("../fixtures/connectors/late-destination.ts", import.meta.url))
 
 const config = (source: string) => `import { defineConfig, destinations, sources } from "sluice"
 export default defineConfig({
@@ -88,18 +88,7 @@ describe("sluice sync (CLI)", () => {
   it("the destination timeout, the cap of pending states and the source heartbeat come from the environment", { timeout: 120_000 }, () =>
     withDir(async (dir) => {
       // A destination that would acknowledge only after 10 minutes, one attempt allowed.
-      await writeFile(join(dir, "sluice.config.ts"), `import { defineConfig, destinations, sources } from "sluice"
-export default defineConfig({
-  connections: {
-    slow: {
-      source: sources.faker({ count: 300, seed: 1, records_per_state: 20 }),
-      destination: destinations.command({ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(lateDestination)}], config: { delayMs: 600000 } }),
-      transport: "stdio",
-      retry: { maxSuccessiveCompleteFailures: 1 }
-    }
-  }
-})
-`)
+      await writeFile(join(dir, "sluice.config.ts"), slowDestinationConfig())
       const env = { SLUICE_DESTINATION_TIMEOUT_SECONDS: "1", SLUICE_MAX_PENDING_STATES: "2" }
       const result = await run(["sync", "sluice.config.ts"], dir, env)
       assert.strictEqual(result.code, 1, result.stdout + result.stderr)

@@ -28,6 +28,26 @@ ${Object.entries(connections).map(([name, source]) => `    "${name}": { source: 
 })
 `
 
+/**
+ * One connection `slow`: faker (300 records, a state every 20) into test/fixtures/connectors/
+ * late-destination.ts acknowledging after 10 minutes, over stdio, one attempt allowed.
+ */
+export const slowDestinationConfig = () => {
+  const late = fileURLToPath(new URL("../fixtures/connectors/late-destination.ts", import.meta.url))
+  return `import { defineConfig, destinations, sources } from "sluice"
+export default defineConfig({
+  connections: {
+    slow: {
+      source: sources.faker({ count: 300, seed: 1, records_per_state: 20 }),
+      destination: destinations.command({ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(late)}], config: { delayMs: 600000 } }),
+      transport: "stdio",
+      retry: { maxSuccessiveCompleteFailures: 1 }
+    }
+  }
+})
+`
+}
+
 export const withDir = async (f: (dir: string) => Promise<void>) => {
   const dir = await mkdtemp(join(tmpdir(), "sluice-serve-"))
   try {

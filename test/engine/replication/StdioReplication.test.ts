@@ -30,6 +30,14 @@ const record = (n: number, stream = "s") => line({ type: "RECORD", record: { str
 const state = (n: number) =>
   line({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "s" }, stream_state: { n } } } })
 const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i))
+/** `count` states, each after 100 records of ~1 KB (so no read of the source's stdout holds two states). */
+const paddedStates = (count: number) => {
+  const pad = "x".repeat(1000)
+  return Array.from({ length: count }, (_, i) => [
+    ...Array.from({ length: 100 }, (_, j) => line({ type: "RECORD", record: { stream: "s", data: { n: i * 100 + j, pad }, emitted_at: 1 } })),
+    state(i + 1)
+  ]).flat()
+}
 
 const withTempDir = <A, E>(f: (dir: string) => Effect.Effect<A, E>) =>
   Effect.acquireUseRelease(
@@ -227,15 +235,9 @@ describe("stdio replication", () => {
 
     it.live("a destination that acknowledges late holds the source back at the cap of unacknowledged states", () =>
       Effect.gen(function*() {
-        // 40 states, each after ~100 KB of records (so no read of the source's stdout holds two
-        // states); the destination echoes each 100 ms after reading it. Without the cap it would hold
+        // 40 states; the destination echoes each 100 ms after reading it. Without the cap it would hold
         // nearly all 40 at once.
-        const pad = "x".repeat(1000)
-        const steps = Array.from({ length: 40 }, (_, i) => [
-          ...Array.from({ length: 100 }, (_, j) => line({ type: "RECORD", record: { stream: "s", data: { n: i * 100 + j, pad }, emitted_at: 1 } })),
-          state(i + 1)
-        ]).flat()
-        const { result, commits, logs } = yield* scriptedRun(steps, [{ destination: "late", delayMs: 100 }], {
+        const { result, commits, logs } = yield* scriptedRun(paddedStates(40), [{ destination: "late", delayMs: 100 }], {
           limits: { maxPendingStates: 3, killGracePeriod: "1 second" }
         })
         assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
@@ -338,12 +340,7 @@ describe("stdio replication", () => {
     it.live("time Sluice holds the source at the cap of pending states is not the source's silence", () =>
       Effect.gen(function*() {
         // Each state waits 1.5 s for its acknowledgement with the cap at 1; the heartbeat limit is 1 s.
-        const pad = "x".repeat(1000)
-        const steps = Array.from({ length: 4 }, (_, i) => [
-          ...Array.from({ length: 100 }, (_, j) => line({ type: "RECORD", record: { stream: "s", data: { n: i * 100 + j, pad }, emitted_at: 1 } })),
-          state(i + 1)
-        ]).flat()
-        const { result } = yield* scriptedRun(steps, [{ destination: "late", delayMs: 1500 }], {
+        const { result } = yield* scriptedRun(paddedStates(4), [{ destination: "late", delayMs: 1500 }], {
           limits: { maxPendingStates: 1, sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
         })
         assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
