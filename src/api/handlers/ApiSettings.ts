@@ -12,6 +12,6 @@ export class ApiSettings extends Context.Service<ApiSettings, {
   readonly version: string
   readonly heartbeatIntervalMs: number
   readonly heartbeatTimeoutMs: number
-  /** The replication limits the operator set (SLUICE_DESTINATION_TIMEOUT_SECONDS, SLUICE_MAX_PENDING_STATES). */
+  /** The replication limits the operator set (SLUICE_DESTINATION_TIMEOUT_SECONDS and the others of ServeSettings). */
   readonly replication?: ReplicationSettings
 }>()("sluice/api/ApiSettings") {}

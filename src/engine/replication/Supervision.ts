@@ -1,6 +1,7 @@
 /**
  * What both transports share around the connectors: consuming the destination's output (phase times,
- * acknowledged states, CONTROL messages), the acknowledgement watchdog and the progress reporter.
+ * acknowledged states, CONTROL messages), the acknowledgement watchdog, the cap of states waiting for
+ * an acknowledgement, the source heartbeat and the progress reporter.
  */
 import { Duration, Effect, Latch, Stream } from "effect"
 import type * as M from "../protocol/AirbyteMessage.ts"
