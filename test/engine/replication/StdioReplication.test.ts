@@ -15,6 +15,7 @@ const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
 const scripted = fileURLToPath(new URL("../../fixtures/connectors/scripted.mjs", import.meta.url))
 const builtin = (id: string) => ({ command: [process.execPath, sluice, "connector", id] })
 const script = { command: [process.execPath, scripted] }
+const pausingSource = { command: [process.execPath, fileURLToPath(new URL("../../fixtures/connectors/pausing-source.ts", import.meta.url))] }
 const lateDestination = { command: [process.execPath, fileURLToPath(new URL("../../fixtures/connectors/late-destination.ts", import.meta.url))] }
 
 const streamOf = (name: string): M.ConfiguredAirbyteStream => ({
@@ -314,16 +315,46 @@ describe("stdio replication", () => {
 
     it.live("a source silent longer than the source heartbeat fails the attempt with heartbeat_timeout when failSync is on", () =>
       Effect.gen(function*() {
-        const { result, commits } = yield* scriptedRun([record(1), state(1), { sleep: 3000 }, record(2), state(2)], [{ destination: "echo" }], {
-          limits: { sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        const { result, commits } = yield* scriptedRun([record(1), state(1), { sleep: 6000 }, record(2), state(2)], [{ destination: "echo" }], {
+          limits: { sourceHeartbeatTimeout: "2 seconds", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
         })
         assert.strictEqual(result.status, "failed")
         assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "heartbeat_timeout"])
-        assert.include(result.failures[0]?.externalMessage, "the source sent no message for 1s")
+        assert.include(result.failures[0]?.externalMessage, "the source sent no message for 2s")
         assert.isTrue(result.failures[0]?.retryable)
         // What was acknowledged before the silence stays committed.
         assert.strictEqual(commits.length, 1)
         assert.strictEqual(result.stats.recordsCommitted, 1)
+      }))
+
+    it.live("socket mode: a source silent on its stdout longer than the source heartbeat fails with heartbeat_timeout", () =>
+      Effect.gen(function*() {
+        const commits: Array<StateCommit> = []
+        const result = yield* replicate({
+          source: { connector: { ...pausingSource, ipc: fullIpc }, config: { records: 100, recordsPerState: 10, pauseAfter: 50, pauseMs: 10_000 } },
+          destination: { connector: { ...builtin("dev-null"), ipc: fullIpc }, config: {} },
+          catalog: sCatalog,
+          transport: "socket",
+          onStateCommitted: (commit) => Effect.sync(() => commits.push(commit)),
+          // 3 s: a process start-up on a loaded machine must not count as the silence.
+          limits: { sourceHeartbeatTimeout: "3 seconds", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(result.architecture.transport, "socket")
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["source", "heartbeat_timeout"])
+        assert.include(result.failures[0]?.externalMessage, "the source sent no message for 3s")
+        // Nothing after the silence was committed; what came before may have been.
+        assert.isAtMost(result.stats.recordsCommitted, 50)
+        assert.strictEqual(commits.length * 10, result.stats.recordsCommitted)
+        // The same source with a silence shorter than the heartbeat completes.
+        const short = yield* replicate({
+          source: { connector: { ...pausingSource, ipc: fullIpc }, config: { records: 100, recordsPerState: 10, pauseAfter: 50, pauseMs: 200 } },
+          destination: { connector: { ...builtin("dev-null"), ipc: fullIpc }, config: {} },
+          catalog: sCatalog,
+          transport: "socket",
+          limits: { sourceHeartbeatTimeout: "3 seconds", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        })
+        assert.strictEqual(short.status, "completed", JSON.stringify(short.failures))
+        assert.strictEqual(short.stats.recordsCommitted, 100)
       }))
 
     it.live("with failSync off (the default) a silent source is a warning and the sync goes on", () =>
@@ -339,12 +370,12 @@ describe("stdio replication", () => {
 
     it.live("time Sluice holds the source at the cap of pending states is not the source's silence", () =>
       Effect.gen(function*() {
-        // Each state waits 1.5 s for its acknowledgement with the cap at 1; the heartbeat limit is 1 s.
-        const { result } = yield* scriptedRun(paddedStates(4), [{ destination: "late", delayMs: 1500 }], {
-          limits: { maxPendingStates: 1, sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        // Each state waits 2.5 s for its acknowledgement with the cap at 1; the heartbeat limit is 2 s.
+        const { result } = yield* scriptedRun(paddedStates(3), [{ destination: "late", delayMs: 2500 }], {
+          limits: { maxPendingStates: 1, sourceHeartbeatTimeout: "2 seconds", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
         })
         assert.strictEqual(result.status, "completed", JSON.stringify(result.failures))
-        assert.strictEqual(result.stats.recordsCommitted, 400)
+        assert.strictEqual(result.stats.recordsCommitted, 300)
       }))
 
     it.live("an acknowledgement of an unknown state id", () =>
