@@ -35,6 +35,15 @@ export const destinationTimeout = (pending: number, timeout: Duration.Duration, 
     })
   })
 
+export const destinationInputStalled = (timeout: Duration.Duration) =>
+  failure({
+    failureOrigin: "destination",
+    failureType: "destination_timeout",
+    externalMessage: `the destination has not read its input for ${Duration.format(timeout)}; it may be stuck — check its logs`,
+    internalMessage: `a write to the destination's stdin waited ${Duration.format(timeout)} for the pipe to drain`,
+    retryable: true
+  })
+
 export const sourceHeartbeatTimeout = (timeout: Duration.Duration) =>
   failure({
     failureOrigin: "source",

@@ -43,7 +43,7 @@ export const runSocket = (context: TransportContext) =>
     const early: Array<M.AirbyteStateMessage> = []
     const lock = yield* Semaphore.make(1)
     const cap = yield* makeStateCap(context)
-    const heartbeat = makeSourceHeartbeat(context, cap)
+    const heartbeat = makeSourceHeartbeat(context)
     const drainEarly = Effect.gen(function*() {
       while (early.length > 0 && (early[0]!["id"] as number) <= tracker.lastStagedId) {
         yield* context.commit(early.shift()!)
@@ -64,7 +64,7 @@ export const runSocket = (context: TransportContext) =>
         return drainEarly
       }))
 
-    const source = Runtime.read(options("source"), {
+    const source = Runtime.read({ ...options("source"), onLog: heartbeat.logs(input.onLog) }, {
       config: input.source.config,
       catalog: input.catalog,
       ...(context.connectionState.toInput() === undefined ? {} : { state: context.connectionState.toInput() })
@@ -72,8 +72,8 @@ export const runSocket = (context: TransportContext) =>
       Stream.onStart(Effect.sync(() => {
         tracker.phases.sourceReadStartTime = Date.now()
       })),
+      heartbeat.watch,
       Stream.runForEach((message) => {
-        heartbeat.beat()
         // At the cap, wait outside the lock: the acknowledgements that make room need it.
         if (message.type === "STATE") return cap.full() ? Effect.andThen(cap.room, stage(message.state)) : stage(message.state)
         if (message.type === "TRACE" && message.trace.type === "ESTIMATE" && message.trace.estimate !== undefined) {
@@ -85,8 +85,7 @@ export const runSocket = (context: TransportContext) =>
       }),
       Effect.tap(() => Effect.sync(() => {
         tracker.phases.sourceReadEndTime = Date.now()
-      })),
-      Effect.ensuring(Effect.sync(heartbeat.end))
+      }))
     )
 
     const destination = consumeDestination(

@@ -12,7 +12,7 @@ import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { TransportContext } from "./ReplicationContext.ts"
 import { unacknowledged } from "./ReplicationErrors.ts"
-import { ackWatchdog, consumeDestination, makeSourceHeartbeat, makeStateCap, progressReporter } from "./Supervision.ts"
+import { ackWatchdog, consumeDestination, makeInputWatch, makeSourceHeartbeat, makeStateCap, progressReporter } from "./Supervision.ts"
 import { makeRelay } from "./StdioRelay.ts"
 
 const runOptions = (context: TransportContext, role: "source" | "destination"): Runtime.RunOptions => ({
@@ -51,7 +51,8 @@ export const runStdio = (context: TransportContext) =>
   Effect.gen(function*() {
     const { input, tracker } = context
     const cap = yield* makeStateCap(context)
-    const heartbeat = makeSourceHeartbeat(context, cap)
+    const heartbeat = makeSourceHeartbeat(context)
+    const destinationInput = makeInputWatch()
     const lastAck = { at: Date.now() }
     let sourceFailure: ConnectorFailure | undefined
     const controls: Array<M.ControlMessage> = []
@@ -81,7 +82,7 @@ export const runStdio = (context: TransportContext) =>
       return controls.length === 0 ? Effect.succeed(out) : Effect.as(persistControls, out)
     }
 
-    const sourceBytes = Runtime.read(runOptions(context, "source"), {
+    const sourceBytes = Runtime.read({ ...runOptions(context, "source"), onLog: heartbeat.logs(input.onLog) }, {
       config: input.source.config,
       catalog: input.catalog,
       ...(context.connectionState.toInput() === undefined ? {} : { state: context.connectionState.toInput() })
@@ -89,8 +90,8 @@ export const runStdio = (context: TransportContext) =>
       Stream.onStart(Effect.sync(() => {
         tracker.phases.sourceReadStartTime = Date.now()
       })),
+      heartbeat.watch,
       Batch.mapBatchEffect((batch: ReadonlyArray<M.AirbyteMessage>) => {
-        heartbeat.beat()
         // The destination is behind on acknowledgements: relay nothing more until it catches up. The
         // batch that reached the cap went out, so the destination can acknowledge what it waits for.
         return cap.full()
@@ -98,13 +99,11 @@ export const runStdio = (context: TransportContext) =>
           : relayBatch(batch)
       }),
       Stream.onEnd(Effect.sync(() => {
-        heartbeat.end()
         tracker.phases.sourceReadEndTime = Date.now()
       })),
       // A failed source ends the destination's input cleanly, so it commits what it received; the
       // missing COMPLETE statuses tell it the streams did not finish (no overwrite swap, no finalize).
       Stream.catch((failure: ConnectorFailure) => {
-        heartbeat.end()
         sourceFailure = failure
         return Stream.empty
       }),
@@ -116,7 +115,7 @@ export const runStdio = (context: TransportContext) =>
       Runtime.write(runOptions(context, "destination"), {
         config: input.destination.config,
         catalog: context.destinationCatalog,
-        input: sourceBytes
+        input: destinationInput.watch(sourceBytes)
       }),
       (state) => {
         lastAck.at = Date.now()
@@ -129,7 +128,7 @@ export const runStdio = (context: TransportContext) =>
       destination.pipe(Effect.catchCause((cause) =>
         sourceFailure === undefined ? Effect.failCause(cause) : Effect.failCause(Cause.combine(Cause.fail(sourceFailure), cause))
       )),
-      Effect.raceAllFirst([ackWatchdog(context, lastAck, cap.limit), heartbeat.monitor, progressReporter(context)])
+      Effect.raceAllFirst([ackWatchdog(context, lastAck, cap.limit, destinationInput), heartbeat.monitor, progressReporter(context)])
     )
     if (sourceFailure !== undefined) return yield* sourceFailure
     if (tracker.pendingStates > 0) return yield* unacknowledged(tracker.pendingStates)

@@ -4,27 +4,31 @@
  * an acknowledgement, the source heartbeat and the progress reporter.
  */
 import { Duration, Effect, Latch, Stream } from "effect"
+import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"
-import { destinationTimeout, sourceHeartbeatTimeout } from "./ReplicationErrors.ts"
+import { destinationInputStalled, destinationTimeout, sourceHeartbeatTimeout } from "./ReplicationErrors.ts"
 
 const PROGRESS_INTERVAL = "1 second"
 
 /**
- * Watches acknowledgements: fails when states wait longer than the ack timeout without one. `lastAck`
- * is read by reference so the relay can update it; `cap` is the transport's limit on waiting states, if any.
+ * Watches the destination: fails when states wait longer than the ack timeout without an
+ * acknowledgement, or (stdio, given `input`) when it has not taken its input for that long. `lastAck`
+ * is read by reference so the relay can update it; `cap` is the transport's limit on waiting states.
  */
-export const ackWatchdog = (context: TransportContext, lastAck: { at: number }, cap?: number) => {
+export const ackWatchdog = (context: TransportContext, lastAck: { at: number }, cap: number, input?: InputWatch) => {
   const timeout = Duration.fromInputUnsafe(context.limits.ackTimeout)
   const every = Duration.min(timeout, Duration.seconds(1))
   return Effect.gen(function*() {
     for (;;) {
       yield* Effect.sleep(every)
       const pending = context.tracker.pendingStates
-      if (pending > 0 && Date.now() - lastAck.at >= Duration.toMillis(timeout)) {
+      const now = Date.now()
+      if (pending > 0 && now - lastAck.at >= Duration.toMillis(timeout)) {
         return yield* destinationTimeout(pending, timeout, cap)
       }
-      if (pending === 0) lastAck.at = Date.now()
+      if (input !== undefined && input.stalledFor(now) >= Duration.toMillis(timeout)) return yield* destinationInputStalled(timeout)
+      if (pending === 0) lastAck.at = now
     }
   })
 }
@@ -40,59 +44,70 @@ export interface StateCap {
   readonly full: () => boolean
   readonly room: Effect.Effect<void>
   readonly release: () => void
-  /** When Sluice last held the source at the cap (now while it does; 0 if never). */
-  readonly heldAt: () => number
 }
 
 export const makeStateCap = (context: TransportContext): Effect.Effect<StateCap> =>
   Effect.map(Latch.make(true), (latch) => {
     const limit = context.limits.maxPendingStates
     const full = () => context.tracker.pendingStates >= limit
-    let holding = false
-    let heldUntil = 0
     return {
       limit,
       full,
       room: Effect.suspend(() => {
         if (!full()) return Effect.void
-        holding = true
         latch.closeUnsafe()
         return latch.await
       }),
       release: () => {
-        if (full()) return
-        if (holding) heldUntil = Date.now()
-        holding = false
-        latch.openUnsafe()
-      },
-      heldAt: () => (holding ? Date.now() : heldUntil)
+        if (!full()) latch.openUnsafe()
+      }
     }
   })
 
 /**
- * The source heartbeat: `beat` on every batch from the source's stdout, `end` when it is done. The
- * monitor reports a source silent for `limits.sourceHeartbeatTimeout` while Sluice was ready to read
- * it — a WARN log (then again after each further period), or a heartbeat_timeout failure with
- * `limits.sourceHeartbeatFailSync`. Time spent holding the source at the cap of pending states does
- * not count. The monitor never succeeds: it fails or runs until interrupted.
+ * Calls `onPull` when the consumer asks `stream` for its next batch, then `onBatch` when one came or
+ * `onEnd` when the stream ended or failed: whether, and since when, the consumer waits on the stream.
+ * One Effect per batch.
+ */
+export const watchPulls = <A, E, R>(
+  stream: Stream.Stream<A, E, R>,
+  hooks: { readonly onPull: () => void; readonly onBatch: () => void; readonly onEnd: () => void }
+): Stream.Stream<A, E, R> =>
+  Stream.transformPull(stream, (pull) =>
+    Effect.succeed(Effect.suspend(() => {
+      hooks.onPull()
+      return pull
+    }).pipe(
+      Effect.tap(() => Effect.sync(hooks.onBatch)),
+      Effect.onError(() => Effect.sync(hooks.onEnd))
+    )))
+
+/**
+ * The source heartbeat. `watch` wraps the source's stdout messages: silence counts only while Sluice
+ * waits on them — not while it relays a batch, holds the source at the cap of pending states or waits
+ * for the destination to take its input. `logs` wraps the source's log port: its LOG messages and
+ * stderr lines are signs of life too. The monitor reports a silence of `limits.sourceHeartbeatTimeout` with a WARN log (again
+ * after each further period), or a heartbeat_timeout failure with `limits.sourceHeartbeatFailSync`.
+ * It never succeeds: it fails or runs until interrupted.
  */
 export interface SourceHeartbeat {
-  readonly beat: () => void
-  readonly end: () => void
+  readonly watch: <A, E, R>(messages: Stream.Stream<A, E, R>) => Stream.Stream<A, E, R>
+  /** The source's log port, counting each line as a sign of life. */
+  readonly logs: (onLog: ((entry: LogEntry) => void) | undefined) => (entry: LogEntry) => void
   readonly monitor: Effect.Effect<never, ReplicationError>
 }
 
-export const makeSourceHeartbeat = (context: TransportContext, cap: StateCap): SourceHeartbeat => {
+export const makeSourceHeartbeat = (context: TransportContext): SourceHeartbeat => {
   const timeout = Duration.fromInputUnsafe(context.limits.sourceHeartbeatTimeout)
   const limitMs = Duration.toMillis(timeout)
-  let last = Date.now()
-  let done = false
+  // Sluice waits on the source since `since` (the start of the wait or the last sign of life).
+  let waiting = false
+  let since = Date.now()
   const monitor: Effect.Effect<never, ReplicationError> = Effect.gen(function*() {
     for (;;) {
       yield* Effect.sleep(Duration.min(timeout, Duration.seconds(1)))
-      if (done) return yield* Effect.never
       const now = Date.now()
-      if (now - Math.max(last, cap.heldAt()) < limitMs) continue
+      if (!waiting || now - since < limitMs) continue
       if (context.limits.sourceHeartbeatFailSync) return yield* sourceHeartbeatTimeout(timeout)
       context.input.onLog?.({
         origin: "source",
@@ -102,17 +117,57 @@ export const makeSourceHeartbeat = (context: TransportContext, cap: StateCap): S
           `SLUICE_SOURCE_HEARTBEAT_FAIL_SYNC=true fails it instead)`,
         timestamp: now
       })
-      last = now
+      since = now
     }
   })
   return {
-    beat: () => {
-      last = Date.now()
-    },
-    end: () => {
-      done = true
+    watch: (messages) =>
+      watchPulls(messages, {
+        onPull: () => {
+          waiting = true
+          since = Date.now()
+        },
+        onBatch: () => {
+          waiting = false
+        },
+        onEnd: () => {
+          waiting = false
+        }
+      }),
+    logs: (onLog) => (entry) => {
+      since = Date.now()
+      onLog?.(entry)
     },
     monitor
+  }
+}
+
+/**
+ * Stdio: whether the destination takes its input. `watch` wraps the stream written to its stdin;
+ * `stalledFor(now)` is how long a batch handed to it has waited for the pipe to accept it (0 when the
+ * writer has asked for more, or the input ended).
+ */
+export interface InputWatch {
+  readonly watch: <A, E, R>(input: Stream.Stream<A, E, R>) => Stream.Stream<A, E, R>
+  readonly stalledFor: (now: number) => number
+}
+
+export const makeInputWatch = (): InputWatch => {
+  let handedAt: number | undefined
+  return {
+    watch: (input) =>
+      watchPulls(input, {
+        onPull: () => {
+          handedAt = undefined
+        },
+        onBatch: () => {
+          handedAt = Date.now()
+        },
+        onEnd: () => {
+          handedAt = undefined
+        }
+      }),
+    stalledFor: (now) => (handedAt === undefined ? 0 : now - handedAt)
   }
 }
 

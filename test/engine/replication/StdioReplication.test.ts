@@ -303,6 +303,18 @@ describe("stdio replication", () => {
         assert.include(result.failures[0]?.externalMessage, "paused the source at its cap of 2 unacknowledged states")
       }))
 
+    it.live("a destination that stops reading its input with every state acknowledged times out, and the source is not blamed", () =>
+      Effect.gen(function*() {
+        // State 1 is acknowledged, then the destination stops reading; the source floods records
+        // with no further state, so no state waits and only the stalled input shows the problem.
+        const { result, commits } = yield* scriptedRun([...records(1, 10), state(1), { flood: 20_000 }], [{ destination: "stall-after", records: 11 }], {
+          limits: { ackTimeout: "2 seconds", sourceHeartbeatTimeout: "1 second", sourceHeartbeatFailSync: true, killGracePeriod: "1 second" }
+        })
+        assert.deepStrictEqual([result.failures[0]?.failureOrigin, result.failures[0]?.failureType], ["destination", "destination_timeout"], JSON.stringify(result.failures))
+        assert.include(result.failures[0]?.externalMessage, "the destination has not read its input for 2s")
+        assert.strictEqual(commits.length, 1)
+      }))
+
     it.live("a destination that acknowledges nothing while the source waits at the cap: the timeout says so", () =>
       Effect.gen(function*() {
         const steps = [1, 2, 3, 4].flatMap((n) => [...records(n * 10, n * 10 + 200), state(n)])
