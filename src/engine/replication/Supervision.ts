@@ -86,9 +86,10 @@ export const watchPulls = <A, E, R>(
  * The source heartbeat. `watch` wraps the source's stdout messages: silence counts only while Sluice
  * waits on them — not while it relays a batch, holds the source at the cap of pending states or waits
  * for the destination to take its input. `logs` wraps the source's log port: its LOG messages and
- * stderr lines are signs of life too. The monitor reports a silence of `limits.sourceHeartbeatTimeout` with a WARN log (again
- * after each further period), or a heartbeat_timeout failure with `limits.sourceHeartbeatFailSync`.
- * It never succeeds: it fails or runs until interrupted.
+ * stderr lines are signs of life too. The monitor reports a silence of
+ * `limits.sourceHeartbeatTimeout` with a WARN log (again after each further period), or a
+ * heartbeat_timeout failure with `limits.sourceHeartbeatFailSync`. It never succeeds: it fails or runs
+ * until interrupted.
  */
 export interface SourceHeartbeat {
   readonly watch: <A, E, R>(messages: Stream.Stream<A, E, R>) => Stream.Stream<A, E, R>
