@@ -41,6 +41,13 @@ const pool = (): Buffer => {
   return Buffer.from(text)
 }
 
+/** Where each line of `lines` starts, plus its end: `lines.subarray(0, offsets[n])` is the first n lines. */
+const lineOffsets = (lines: Buffer): ReadonlyArray<number> => {
+  const offsets: Array<number> = [0]
+  for (let at = lines.indexOf(NEWLINE); at !== -1; at = lines.indexOf(NEWLINE, at + 1)) offsets.push(at + 1)
+  return offsets
+}
+
 const countNewlines = (chunk: Buffer): number => {
   let n = 0
   for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) n++
@@ -50,8 +57,7 @@ const countNewlines = (chunk: Buffer): number => {
 /** Writes `records` lines (whole pools, the last one cut) to the writers in turn, with backpressure. */
 const writeRecords = async (records: number, writers: ReadonlyArray<NodeJS.WritableStream>) => {
   const lines = pool()
-  const offsets: Array<number> = [0]
-  for (let at = lines.indexOf(NEWLINE); at !== -1; at = lines.indexOf(NEWLINE, at + 1)) offsets.push(at + 1)
+  const offsets = lineOffsets(lines)
   let turn = 0
   for (let left = records; left > 0; left -= POOL) {
     const chunk = left >= POOL ? lines : lines.subarray(0, offsets[left])
@@ -69,8 +75,7 @@ const stateLine = (n: number) =>
 /** `protocol-source read`: `records` pre-built lines with a STATE after every STATE_EVERY and at the end. */
 const protocolSource = async (records: number) => {
   const lines = pool()
-  const offsets: Array<number> = [0]
-  for (let at = lines.indexOf(NEWLINE); at !== -1; at = lines.indexOf(NEWLINE, at + 1)) offsets.push(at + 1)
+  const offsets = lineOffsets(lines)
   const write = async (chunk: Buffer) => {
     if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once("drain", resolve))
   }

@@ -18,21 +18,18 @@ export const unknownAck = (id: number | undefined) =>
     retryable: true
   })
 
-/** `cap`: the states Sluice lets wait before it stops reading the source (stdio), when known. */
-export const destinationTimeout = (pending: number, timeout: Duration.Duration, cap?: number) =>
-  new ReplicationError({
-    reason: FailureReason.make({
-      failureOrigin: "destination",
-      failureType: "destination_timeout",
-      externalMessage: `the destination acknowledged no state for ${Duration.format(timeout)} while ${pending} waited; ` +
-        (cap !== undefined && pending >= cap
-          ? `Sluice had paused the source at its cap of ${cap} unacknowledged states, so a destination that acknowledges ` +
-            `only at the end of its input cannot go on — otherwise it may be stuck; check its logs`
-          : `it may be stuck — check its logs`),
-      internalMessage: `no destination STATE echo for ${Duration.format(timeout)}, ${pending} states pending`,
-      retryable: true,
-      timestamp: Date.now()
-    })
+/** `cap`: the states Sluice lets wait before it stops reading the source. */
+export const destinationTimeout = (pending: number, timeout: Duration.Duration, cap: number) =>
+  failure({
+    failureOrigin: "destination",
+    failureType: "destination_timeout",
+    externalMessage: `the destination acknowledged no state for ${Duration.format(timeout)} while ${pending} waited; ` +
+      (pending >= cap
+        ? `Sluice had paused the source at its cap of ${cap} unacknowledged states, so a destination that acknowledges ` +
+          `only at the end of its input cannot go on — otherwise it may be stuck; check its logs`
+        : `it may be stuck — check its logs`),
+    internalMessage: `no destination STATE echo for ${Duration.format(timeout)}, ${pending} states pending`,
+    retryable: true
   })
 
 export const destinationInputStalled = (timeout: Duration.Duration) =>
@@ -54,15 +51,12 @@ export const sourceHeartbeatTimeout = (timeout: Duration.Duration) =>
   })
 
 export const unacknowledged = (pending: number) =>
-  new ReplicationError({
-    reason: FailureReason.make({
-      failureOrigin: "destination",
-      failureType: "system_error",
-      externalMessage: `the destination finished without acknowledging the last ${pending} state(s); ` +
-        `the records after the last acknowledged state are not known to be written`,
-      internalMessage: `destination exited 0 with ${pending} unacknowledged states`,
-      retryable: true,
-      timestamp: Date.now()
-    })
+  failure({
+    failureOrigin: "destination",
+    failureType: "system_error",
+    externalMessage: `the destination finished without acknowledging the last ${pending} state(s); ` +
+      `the records after the last acknowledged state are not known to be written`,
+    internalMessage: `destination exited 0 with ${pending} unacknowledged states`,
+    retryable: true
   })
 

@@ -75,7 +75,7 @@ export const runSocket = (context: TransportContext) =>
       heartbeat.watch,
       Stream.runForEach((message) => {
         // At the cap, wait outside the lock: the acknowledgements that make room need it.
-        if (message.type === "STATE") return cap.full() ? Effect.andThen(cap.room, stage(message.state)) : stage(message.state)
+        if (message.type === "STATE") return Effect.andThen(cap.room, stage(message.state))
         if (message.type === "TRACE" && message.trace.type === "ESTIMATE" && message.trace.estimate !== undefined) {
           tracker.estimate(message.trace.estimate)
         } else if (message.type === "CONTROL" && input.onControl !== undefined) {

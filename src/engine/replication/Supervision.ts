@@ -18,16 +18,15 @@ const PROGRESS_INTERVAL = "1 second"
  */
 export const ackWatchdog = (context: TransportContext, lastAck: { at: number }, cap: number, input?: InputWatch) => {
   const timeout = Duration.fromInputUnsafe(context.limits.ackTimeout)
+  const limitMs = Duration.toMillis(timeout)
   const every = Duration.min(timeout, Duration.seconds(1))
   return Effect.gen(function*() {
     for (;;) {
       yield* Effect.sleep(every)
       const pending = context.tracker.pendingStates
       const now = Date.now()
-      if (pending > 0 && now - lastAck.at >= Duration.toMillis(timeout)) {
-        return yield* destinationTimeout(pending, timeout, cap)
-      }
-      if (input !== undefined && input.stalledFor(now) >= Duration.toMillis(timeout)) return yield* destinationInputStalled(timeout)
+      if (pending > 0 && now - lastAck.at >= limitMs) return yield* destinationTimeout(pending, timeout, cap)
+      if (input !== undefined && input.stalledFor(now) >= limitMs) return yield* destinationInputStalled(timeout)
       if (pending === 0) lastAck.at = now
     }
   })
