@@ -6,6 +6,7 @@
  */
 import { Data, type Effect, type Schema, type Stream } from "effect"
 import type * as M from "../protocol/AirbyteMessage.ts"
+import type { SourceMessage } from "../protocol/RecordLines.ts"
 import type { IpcOptions } from "../IpcOptions.ts"
 
 /** A failure a connector reports; the kit prints it as a TRACE ERROR and exits non-zero. */
@@ -43,17 +44,32 @@ interface ConnectorBase<C> {
 export interface SourceConnector<C> extends ConnectorBase<C> {
   readonly kind: "source"
   discover(config: C, context: ConnectorContext): Effect.Effect<M.AirbyteCatalog, ConnectorError>
-  /** RECORD, STATE, LOG and TRACE messages in order; the kit frames and routes them. */
+  /**
+   * RECORD, STATE, LOG and TRACE messages in order; the kit frames and routes them. Records may also
+   * come as RecordLines the source wrote itself (kit/RecordWriter.ts).
+   */
   read(input: {
     readonly config: C
     readonly catalog: M.ConfiguredAirbyteCatalog
     readonly state: InputState
     readonly context: ConnectorContext
-  }): Stream.Stream<M.AirbyteMessage, ConnectorError>
+    /**
+     * true when the kit writes this read's records as JSON lines (stdout, JSONL sockets): RecordLines
+     * then go out as they are. false for a protobuf socket, which must parse them back: emit objects.
+     */
+    readonly jsonLines: boolean
+  }): Stream.Stream<SourceMessage, ConnectorError>
 }
 
 export interface DestinationConnector<C> extends ConnectorBase<C> {
   readonly kind: "destination"
+  /**
+   * `false` when `write` never looks at a record's `data` (dev-null). The kit then hands it records with
+   * empty `data` and does not parse what it can skip: JSONL records in the plain shape
+   * (protocol/RecordSkim.ts) and SLUICE_PROTOBUF typed data. Envelopes, states and socket-mode counts
+   * are checked as always; the data itself is not validated. Default true.
+   */
+  readonly readsRecordData?: boolean | undefined
   /**
    * Consumes RECORD and STATE messages and emits echoed STATEs (plus LOG/TRACE). Contract: a STATE is
    * emitted only after every record received before it is durably written.

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises"
 import { parseArgs } from "node:util"
 import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
+import { MalformedRecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
 import * as SchemaErrors from "../SchemaErrors.ts"
 import { type AnyConnector, ConnectorError, type ConnectorContext, type InputState } from "./Connector.ts"
 import * as DataChannel from "./DataChannel.ts"
@@ -104,7 +105,7 @@ const messagesFor = (
   command: ConnectorCommandName,
   flags: { readonly config?: string | undefined; readonly catalog?: string | undefined; readonly state?: string | undefined },
   io: ConnectorIO
-): Stream.Stream<M.AirbyteMessage, ConnectorError> => {
+): Stream.Stream<SourceMessage, ConnectorError> => {
   const context = contextOf(io.env)
   const config = readJsonFile("config", flags.config).pipe(Effect.flatMap(decodeWith(connector.config, "config")))
   const one = <A>(effect: Effect.Effect<A, ConnectorError>, wrap: (a: A) => M.AirbyteMessage) =>
@@ -143,7 +144,8 @@ const messagesFor = (
         state: flags.state === undefined ? Effect.succeed<InputState>({ _tag: "None" }) : readJsonFile("state", flags.state).pipe(Effect.flatMap(toInputState))
       })
       return Stream.unwrap(Effect.flatMap(inputs, ({ catalog, config, state }) => {
-        const messages = connector.read({ config, catalog, state, context })
+        const jsonLines = channel._tag === "Stdio" || channel.format === "JSONL"
+        const messages = connector.read({ config, catalog, state, context, jsonLines })
         if (channel._tag === "Stdio") return Effect.succeed(messages)
         // Socket mode (loaded on demand, so stdio start-up stays as it was): records go to the sockets,
         // the returned stream (states, logs, traces) to stdout.
@@ -163,6 +165,7 @@ const messagesFor = (
               channel,
               catalog,
               stderr: io.stderr,
+              readsRecordData: connector.readsRecordData !== false,
               write: (messages) => connector.write({ config, catalog, messages, context })
             }))
         }
@@ -172,6 +175,7 @@ const messagesFor = (
           closeOnDone: false
         }).pipe(
           Jsonl.decodeMessages({
+            skimRecords: connector.readsRecordData === false,
             onNotProtocol: (line, n) => io.stderr.write(`ignoring non-protocol input line ${n}: ${line.slice(0, 200)}\n`)
           }),
           Stream.mapError((error) =>
@@ -200,7 +204,13 @@ export const runConnector = (connector: AnyConnector, argv: ReadonlyArray<string
       onError: (cause) => new ConnectorError({ failureType: "system_error", message: `writing stdout failed: ${String(cause)}` }),
       endOnDone: false
     })
-    const write = (messages: Stream.Stream<M.AirbyteMessage, ConnectorError>) => Stream.run(Jsonl.encodeMessages(messages), sink)
+    const write = (messages: Stream.Stream<SourceMessage, ConnectorError>) =>
+      Stream.run(Stream.mapArrayEffect(messages, (batch) => {
+        const bytes = Jsonl.encodeSourceBatch(batch)
+        return bytes instanceof MalformedRecordLines
+          ? Effect.fail(new ConnectorError({ failureType: "system_error", message: bytes.message }))
+          : Effect.succeed([bytes] as const)
+      }), sink)
     const result = yield* Effect.exit(write(messagesFor(connector, command as ConnectorCommandName, parsed.values, io)))
     if (Exit.isSuccess(result)) return 0
     const failure = Cause.findErrorOption(result.cause)

@@ -434,11 +434,15 @@ const connectAll = (channel: SocketChannel) => {
 }
 
 /** One socket's messages: pull-based reads (bounded by the socket's buffer), decoded batch by batch. */
-const readSocket = (socket: net.Socket, path: string, channel: SocketChannel, catalog: M.ConfiguredAirbyteCatalog, stderr: NodeJS.WritableStream) => {
+const readSocket = (socket: net.Socket, path: string, options: ServeOptions<unknown>) => {
   const bytes = NodeStream.fromReadable<Uint8Array, ConnectorError>({ evaluate: () => socket, onError: (e) => socketError(path, "reading failed", e) })
-  const messages: Stream.Stream<M.AirbyteMessage, ConnectorError | Protobuf.FrameError | Jsonl.LineTooLong> = channel.format !== "JSONL"
-    ? Protobuf.decodeFrames(catalog)(bytes)
-    : Jsonl.decodeMessages({ onNotProtocol: (line, n) => stderr.write(`socket ${path}: ignoring non-protocol line ${n}: ${line.slice(0, 200)}\n`) })(bytes)
+  const skip = options.readsRecordData === false
+  const messages: Stream.Stream<M.AirbyteMessage, ConnectorError | Protobuf.FrameError | Jsonl.LineTooLong> = options.channel.format !== "JSONL"
+    ? Protobuf.decodeFrames(options.catalog, { skipRecordData: skip })(bytes)
+    : Jsonl.decodeMessages({
+      skimRecords: skip,
+      onNotProtocol: (line, n) => options.stderr.write(`socket ${path}: ignoring non-protocol line ${n}: ${line.slice(0, 200)}\n`)
+    })(bytes)
   return Stream.mapError(messages, (error) => (error instanceof ConnectorError ? error : socketError(path, "cannot decode", error)))
 }
 
@@ -446,6 +450,8 @@ export interface ServeOptions<E> {
   readonly channel: SocketChannel
   readonly catalog: M.ConfiguredAirbyteCatalog
   readonly stderr: NodeJS.WritableStream
+  /** false: records reach the connector with empty `data`, parsed only as far as needed (DestinationConnector). */
+  readonly readsRecordData?: boolean | undefined
   /** The connector's `write`, given the merged input. */
   readonly write: (messages: Stream.Stream<M.AirbyteMessage, ConnectorError>) => Stream.Stream<M.AirbyteMessage, E>
 }
@@ -461,7 +467,7 @@ export const serve = <E>(options: ServeOptions<E>): Stream.Stream<M.AirbyteMessa
     const gate = makeGate(handovers)
     const sequencer = makeSequencer(handovers)
     const merged = Stream.mergeAll(
-      sockets.map((socket, i) => readSocket(socket, options.channel.paths[i]!, options.channel, options.catalog, options.stderr)),
+      sockets.map((socket, i) => readSocket(socket, options.channel.paths[i]!, options)),
       { concurrency: "unbounded" }
     )
     const input = merged.pipe(

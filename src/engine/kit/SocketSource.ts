@@ -12,6 +12,7 @@ import * as Batch from "../Batch.ts"
 import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Protobuf from "../protocol/Protobuf.ts"
+import { isRecordLines, MalformedRecordLines, type RecordLines, recordsOf, type SourceMessage } from "../protocol/RecordLines.ts"
 import { ConnectorError } from "./Connector.ts"
 import type { SocketChannel } from "./DataChannel.ts"
 
@@ -36,11 +37,11 @@ export interface Partition {
   bytes: number
   closed: boolean
   /** Tagged records of the current batch, not yet encoded. */
-  pending: Array<M.AirbyteMessage>
+  pending: Array<M.AirbyteMessage | RecordLines>
 }
 
 /** Encodes messages for one socket: PROTOBUF frames or JSON lines. */
-export type Encode = (messages: ReadonlyArray<M.AirbyteMessage>) => Uint8Array | ConnectorError
+export type Encode = (messages: ReadonlyArray<M.AirbyteMessage | RecordLines>) => Uint8Array | ConnectorError
 
 /** What one batch becomes: at most one buffer per socket, and the messages for stdout, in order. */
 export interface Routed {
@@ -55,7 +56,7 @@ export interface RouterOptions {
 }
 
 export interface Router {
-  readonly route: (batch: ReadonlyArray<M.AirbyteMessage>) => Routed | ConnectorError
+  readonly route: (batch: ReadonlyArray<SourceMessage>) => Routed | ConnectorError
 }
 
 const systemError = (message: string) => new ConnectorError({ failureType: "system_error", message })
@@ -194,17 +195,26 @@ export const makeRouter = (options: RouterOptions): Router => {
         return undefined
       }
 
+      const partitionOf = (namespace: string | undefined, name: string): Partition => {
+        let p = last
+        if (p === undefined || p.closed || p.name !== name || p.namespace !== namespace) {
+          p = current.get(namespace)?.get(name) ?? open(namespace, name)
+          last = p
+        }
+        if (p.pending.length === 0) dirty.push(p)
+        return p
+      }
+
       for (const message of batch) {
         if (message.type === "RECORD") {
           const record = message.record
-          let p = last
-          if (p === undefined || p.closed || p.name !== record.stream || p.namespace !== record.namespace) {
-            p = current.get(record.namespace)?.get(record.stream) ?? open(record.namespace, record.stream)
-            last = p
-          }
-          if (p.pending.length === 0) dirty.push(p)
+          const p = partitionOf(record.namespace, record.stream)
           p.pending.push({ ...message, record: { ...record, partition_id: p.id } })
           p.records++
+        } else if (isRecordLines(message)) {
+          const p = partitionOf(message.namespace, message.stream)
+          p.pending.push({ ...message, partitionId: p.id })
+          p.records += message.ends.length
         } else if (message.type === "STATE") {
           const error = M.stateTypeOf(message.state) === "STREAM" ? closeStream(message) : closeAll(message)
           if (error !== undefined) return error
@@ -227,10 +237,26 @@ export const makeRouter = (options: RouterOptions): Router => {
 
 /** The encoder of a format; protobuf records need their stream in the configured catalog. */
 export const encoderFor = (format: SocketChannel["format"], catalog: M.ConfiguredAirbyteCatalog): Encode => {
-  if (format === "JSONL") return Jsonl.encodeBatch
+  if (format === "JSONL") {
+    return (messages) => {
+      const bytes = Jsonl.encodeSourceBatch(messages)
+      return bytes instanceof MalformedRecordLines ? systemError(bytes.message) : bytes
+    }
+  }
   const encoder = Protobuf.makeFrameEncoder(catalog, { typed: format === "SLUICE_PROTOBUF" })
   return (messages) => {
-    const bytes = encoder.encode(messages)
+    // Records a source wrote as JSON lines are parsed back: protobuf needs their values.
+    const expanded: Array<M.AirbyteMessage> = []
+    for (const message of messages) {
+      if (!isRecordLines(message)) {
+        expanded.push(message)
+        continue
+      }
+      const records = recordsOf(message)
+      if (records instanceof MalformedRecordLines) return systemError(records.message)
+      for (const record of records) expanded.push(record)
+    }
+    const bytes = encoder.encode(expanded)
     return bytes instanceof Protobuf.UnknownStream ? systemError(`cannot encode a record: ${bytes.message}`) : bytes
   }
 }
@@ -420,7 +446,7 @@ const probeLoop = (outlets: ReadonlyArray<Outlet>, intervalMs: number, probe: Ui
  * success every socket is half-closed after its last byte; on failure or interruption all are destroyed.
  */
 export const serve = (channel: SocketChannel, catalog: M.ConfiguredAirbyteCatalog) =>
-<E>(messages: Stream.Stream<M.AirbyteMessage, E>): Stream.Stream<M.AirbyteMessage, E | ConnectorError> =>
+<E>(messages: Stream.Stream<SourceMessage, E>): Stream.Stream<M.AirbyteMessage, E | ConnectorError> =>
   Stream.unwrap(Effect.gen(function*() {
     const outlets = yield* openOutlets(channel)
     const router = makeRouter({ sockets: outlets.length, encode: encoderFor(channel.format, catalog) })

@@ -1,9 +1,13 @@
 /**
- * What every source built with the kit needs: stream-status and estimate traces, and the state blob of
- * one stream in the `--state` input (STREAM, GLOBAL or LEGACY). Pure; imports only the protocol.
+ * What every source built with the kit needs: stream-status and estimate traces, the state blob of one
+ * stream in the `--state` input (STREAM, GLOBAL or LEGACY), and a read's output as plain protocol
+ * messages. Imports only effect, Batch, the protocol and the connector contract.
  */
+import { Effect, type Stream } from "effect"
+import * as Batch from "../Batch.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
-import type { InputState } from "./Connector.ts"
+import { expand, MalformedRecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
+import { ConnectorError, type InputState } from "./Connector.ts"
 
 const descriptorFields = (descriptor: M.StreamDescriptor) =>
   descriptor.namespace === undefined ? { name: descriptor.name } : { name: descriptor.name, namespace: descriptor.namespace }
@@ -44,3 +48,12 @@ export const streamStateOf = (state: InputState, name: string, namespace: string
     }
   }
 }
+
+/** A read's output with RecordLines parsed back into RECORD messages (for tests and in-process use). */
+export const protocolMessages = <E>(messages: Stream.Stream<SourceMessage, E>): Stream.Stream<M.AirbyteMessage, E | ConnectorError> =>
+  messages.pipe(Batch.mapBatchEffect((batch) => {
+    const out = expand(batch)
+    return out instanceof MalformedRecordLines
+      ? Effect.fail(new ConnectorError({ failureType: "system_error", message: out.message }))
+      : Effect.succeed(out)
+  }))

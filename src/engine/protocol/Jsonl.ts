@@ -6,6 +6,8 @@
 import { Cause, Data, Effect, Exit, Schema, Stream } from "effect"
 import * as Pull from "effect/Pull"
 import * as M from "./AirbyteMessage.ts"
+import { isRecordLines, jsonlBytes, MalformedRecordLines, type SourceMessage } from "./RecordLines.ts"
+import { skimRecord } from "./RecordSkim.ts"
 
 /** Default cap on one line: a record larger than this fails the read instead of exhausting memory. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -185,9 +187,16 @@ const RawLine: unique symbol = Symbol.for("sluice/RawLine")
 export const rawLineOf = (message: M.AirbyteMessage): string | undefined =>
   (message as { readonly [RawLine]?: string })[RawLine]
 
-/** Decodes one line: a protocol message, a line that is not protocol at all, or an invalid message. */
-export const decodeLine = (line: string, lineNumber: number, keepRaw = false): DecodedLine => {
+/**
+ * Decodes one line: a protocol message, a line that is not protocol at all, or an invalid message.
+ * With `skim`, a RECORD in the plain shape comes back with its envelope and empty `data` (RecordSkim.ts).
+ */
+export const decodeLine = (line: string, lineNumber: number, keepRaw = false, skim = false): DecodedLine => {
   if (line.length === 0 || line.charCodeAt(0) !== 0x7b /* { */) return { _tag: "NotProtocol", line }
+  if (skim) {
+    const record = skimRecord(line)
+    if (record !== undefined) return { _tag: "Message", message: record }
+  }
   let parsed: unknown
   try {
     parsed = JSON.parse(line)
@@ -220,6 +229,11 @@ export interface DecodeOptions {
   readonly maxLineBytes?: number | undefined
   /** Keep each fast-path RECORD's JSON text (see `rawLineOf`). */
   readonly keepRaw?: boolean | undefined
+  /**
+   * Records in the plain shape come with their envelope only and empty `data`, unparsed (RecordSkim.ts):
+   * for a consumer that never reads record data.
+   */
+  readonly skimRecords?: boolean | undefined
   /** Called for lines that are not protocol messages (connectors print banners, debug output…). */
   readonly onNotProtocol?: ((line: string, lineNumber: number) => void) | undefined
 }
@@ -235,6 +249,7 @@ export const decodeMessages = (options: DecodeOptions = {}) =>
       const framer = makeLineFramer(options.maxLineBytes)
       const onNotProtocol = options.onNotProtocol
       const keepRaw = options.keepRaw === true
+      const skim = options.skimRecords === true
       let ended = false
       // A failure found mid-batch is raised on the next pull, after the good messages before it.
       let failure: LineTooLong | InvalidMessage | undefined
@@ -243,7 +258,7 @@ export const decodeMessages = (options: DecodeOptions = {}) =>
         const out: Array<M.AirbyteMessage> = []
         for (let i = 0; i < lines.length; i++) {
           const line = lines[i]!
-          const decoded = decodeLine(line, firstLine + i, keepRaw)
+          const decoded = decodeLine(line, firstLine + i, keepRaw, skim)
           if (decoded._tag === "Message") out.push(decoded.message)
           else if (decoded._tag === "Invalid") {
             failure = decoded.error
@@ -292,6 +307,30 @@ export const encodeBatch = (messages: ReadonlyArray<unknown>): Uint8Array => {
   let text = ""
   for (const message of messages) text += JSON.stringify(message) + "\n"
   return encoder.encode(text)
+}
+
+/**
+ * A source's batch as one buffer of JSON lines: messages are stringified, RecordLines copied as they
+ * are (with their `partition_id` when set). Fails only on RecordLines that are not RECORD lines.
+ */
+export const encodeSourceBatch = (messages: ReadonlyArray<SourceMessage>): Uint8Array | MalformedRecordLines => {
+  const parts: Array<Uint8Array> = []
+  let text = ""
+  for (const message of messages) {
+    if (!isRecordLines(message)) {
+      text += JSON.stringify(message) + "\n"
+      continue
+    }
+    if (text.length > 0) {
+      parts.push(encoder.encode(text))
+      text = ""
+    }
+    const bytes = jsonlBytes(message)
+    if (bytes instanceof MalformedRecordLines) return bytes
+    parts.push(bytes)
+  }
+  if (text.length > 0) parts.push(encoder.encode(text))
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
 /** Airbyte messages → byte chunks, one buffer per batch. */

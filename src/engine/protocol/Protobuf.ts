@@ -51,7 +51,15 @@ export interface FrameDecoderOptions {
   readonly maxFrameBytes?: number | undefined
   /** Called for each probe frame; probes produce no message. */
   readonly onProbe?: (() => void) | undefined
+  /**
+   * Records come with empty `data`: the typed data (SLUICE_PROTOBUF) is skipped unread and cells are not
+   * turned into an object. For a consumer that never reads record data; the stream is still checked.
+   */
+  readonly skipRecordData?: boolean | undefined
 }
+
+/** The data of records decoded with `skipRecordData`. */
+const NO_DATA: Record<string, unknown> = Object.freeze({})
 
 const MAX_PREFIX_BYTES = 5
 const describe = (u: unknown) => (u instanceof Error ? u.message : String(u))
@@ -65,6 +73,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
   const L = layout()
   const codecs = makeCatalogCodecs(options.catalog)
   const maxBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+  const skipData = options.skipRecordData === true
   let base = 0
   let frameStart = 0
   let frameNumber = 0
@@ -79,7 +88,8 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
     const codec = codecs.lookup(row.namespace, row.stream)
     if (codec === undefined) return new UnknownStream({ namespace: row.namespace, stream: row.stream })
     let data: Record<string, unknown>
-    if (row.typed === undefined) data = codec.dataOf(row.values)
+    if (skipData) data = NO_DATA
+    else if (row.typed === undefined) data = codec.dataOf(row.values)
     else {
       if (row.values.length > 0) throw new RangeError(`record of stream '${row.stream}' has both cells and typed data`)
       const r = row.typed.reader
@@ -192,6 +202,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
 export interface DecodeFramesOptions {
   readonly maxFrameBytes?: number | undefined
   readonly onProbe?: (() => void) | undefined
+  readonly skipRecordData?: boolean | undefined
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `dev-null` destination: discards records, counts them, and echoes every STATE with
- * `destinationStats` at once. For benchmarks and tests of the engine without disk cost.
+ * `destinationStats` at once. For benchmarks and tests of the engine without disk cost. It declares
+ * `readsRecordData: false`, so the kit reads only each record's envelope: record data is not validated.
  */
 import { Effect, Schema, Stream } from "effect"
 import type { DestinationConnector } from "../../engine/kit/Connector.ts"
@@ -19,6 +20,8 @@ export const devNull: DestinationConnector<DevNullConfig> = {
   config: DevNullConfig,
   spec: makeSpec({ config: DevNullConfig, title: "dev-null destination", destinationSyncModes: ["append", "overwrite", "append_dedup"] }),
   ipc: fullIpc,
+  // It counts records and never looks at their data: the kit skips parsing it (RecordSkim.ts).
+  readsRecordData: false,
   check: () => Effect.succeed({ status: "SUCCEEDED" }),
   write: ({ messages }) =>
     Stream.suspend(() => {

@@ -1,10 +1,11 @@
 /**
  * The faker source's data: a seeded PRNG and the `users`, `products` and `purchases` generators with
  * their JSON Schemas. Record `i` of a stream is a pure function of (seed, stream, i): no Math.random,
- * no clock. Plugins import only from `src/engine`, `effect` and `node:`; this file imports only the
- * engine's calendar arithmetic.
+ * no clock. A stream writes a record through the kit's RecordWriter: the same calls build the data
+ * object or its JSONL line. Plugins import only from `src/engine`, `effect` and `node:`; this file
+ * imports only the kit's RecordWriter.
  */
-import { formatDate } from "../../engine/protocol/ProtobufTemporals.ts"
+import { fieldKey, type FieldKey, ObjectRecordWriter, type RecordWriter } from "../../engine/kit/RecordWriter.ts"
 
 /** The epoch `updated_at` is counted from: record id `n` is updated at BASE + n seconds + jitter (< 1 s). */
 export const BASE_EPOCH_MS = Date.UTC(2024, 0, 1)
@@ -31,9 +32,6 @@ export const recordHash = (seed: number, salt: number, index: number): number =>
   h = mix32(h ^ low32(index))
   return mix32(h + high32(index))
 }
-
-/** Every 16-bit value as 4 lowercase hex digits, so tokens cost two lookups per 32 bits. */
-const HEX4: ReadonlyArray<string> = Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, "0"))
 
 /** mulberry32: a small, fast PRNG; good enough for fake data, fully determined by its seed. */
 export class Rng {
@@ -62,13 +60,13 @@ export class Rng {
   money(min: number, max: number): number {
     return Math.round((min + this.next() * (max - min)) * 100) / 100
   }
-  hex(words: number): string {
-    let out = ""
-    for (let i = 0; i < words; i++) {
-      const word = Math.floor(this.next() * TWO_32)
-      out += HEX4[word >>> 16]! + HEX4[word & 0xffff]!
-    }
-    return out
+  /** An unsigned 32-bit integer. */
+  word(): number {
+    return Math.floor(this.next() * TWO_32)
+  }
+  /** Starts over from a new seed (one Rng serves every record). */
+  reset(seed: number): void {
+    this.state = seed | 0
   }
 }
 
@@ -104,37 +102,13 @@ const TIERS = ["bronze", "silver", "gold", "platinum"] as const
 const SIGNUP_SOURCES = ["organic_search", "referral", "paid_social", "newsletter", "partner"] as const
 const ADJECTIVES = ["Ergonomic", "Rustic", "Sleek", "Durable", "Compact", "Heavy-Duty", "Smart", "Vintage"] as const
 const NOUNS = ["Chair", "Lamp", "Backpack", "Keyboard", "Kettle", "Bicycle", "Headphones", "Desk", "Watch"] as const
+const NOUNS_LOWER: ReadonlyMap<string, string> = new Map(NOUNS.map((n) => [n, n.toLowerCase()]))
 const CATEGORIES = ["home", "office", "outdoor", "electronics", "kitchen", "sports"] as const
 const TAGS = ["new", "sale", "eco", "bestseller", "limited", "imported", "handmade"] as const
 const STATUSES = ["pending", "paid", "shipped", "delivered", "refunded"] as const
 const PAYMENT_METHODS = ["card", "paypal", "bank_transfer", "gift_card"] as const
 
 const DAY_MS = 86_400_000
-const pad2 = (n: number) => (n < 10 ? "0" : "") + n
-const pad3 = (n: number) => (n < 10 ? "00" : n < 100 ? "0" : "") + n
-/** `YYYY-MM-DDT` of a day number since the epoch; records cluster on few days (updated_at advances a
- * second per record), so the prefixes are cached. */
-const DAY_PREFIXES = new Map<number, string>()
-const dayPrefix = (day: number): string => {
-  let prefix = DAY_PREFIXES.get(day)
-  if (prefix === undefined) {
-    if (DAY_PREFIXES.size >= 4096) DAY_PREFIXES.clear()
-    prefix = `${formatDate(day)}T`
-    DAY_PREFIXES.set(day, prefix)
-  }
-  return prefix
-}
-/** `Date#toISOString` for years 1000–9999, without a Date per call. */
-const iso = (ms: number): string => {
-  const day = Math.floor(ms / DAY_MS)
-  let rest = ms - day * DAY_MS
-  const hours = Math.floor(rest / 3_600_000)
-  rest -= hours * 3_600_000
-  const minutes = Math.floor(rest / 60_000)
-  rest -= minutes * 60_000
-  const seconds = Math.floor(rest / 1000)
-  return `${dayPrefix(day)}${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${pad3(rest - seconds * 1000)}Z`
-}
 
 // ------------------------------------------------------------------------------------------ JSON Schemas
 
@@ -158,17 +132,26 @@ const objectSchema = (properties: Record<string, JsonSchema>, required: Readonly
 
 // ---------------------------------------------------------------------------------------------- Streams
 
-/** The data of one generated record; `updated_at` is its cursor (ISO 8601, UTC). */
-export type FakeRecord = Record<string, unknown> & { readonly updated_at: string }
-
-/** One generated stream: its name, hash salt, JSON Schema and record generator. */
+/** One generated stream: its name, hash salt, JSON Schema and record writer. */
 export interface FakeStream {
   readonly name: string
   readonly salt: number
   readonly jsonSchema: JsonSchema
-  /** The data of record `index`; `count` bounds the ids other streams are referenced by. */
-  readonly record: (rng: Rng, index: number, updatedAt: number, count: number) => FakeRecord
+  /**
+   * Writes the data of record `index` (its `updated_at` is `updatedAt`, the stream's cursor); `count`
+   * bounds the ids other streams are referenced by.
+   */
+  readonly write: (w: RecordWriter, rng: Rng, index: number, updatedAt: number, count: number) => void
 }
+
+/** The keys of a stream's fields, encoded once. */
+const keys = <const K extends string>(names: ReadonlyArray<K>): { readonly [N in K]: FieldKey } =>
+  Object.fromEntries(names.map((n) => [n, fieldKey(n)])) as { readonly [N in K]: FieldKey }
+
+const U = keys([
+  "id", "first_name", "last_name", "email", "phone", "age", "address", "street", "city", "state", "postal_code", "country",
+  "is_active", "account_balance", "loyalty_tier", "preferred_language", "signup_source", "api_token", "created_at", "updated_at"
+])
 
 const users: FakeStream = {
   name: "users",
@@ -193,36 +176,63 @@ const users: FakeStream = {
     created_at: timestamp,
     updated_at: timestamp
   }, ["id", "email", "created_at", "updated_at"]),
-  record: (rng, index, updatedAt) => {
+  write: (w, rng, index, updatedAt) => {
     const id = index + 1
     const first = rng.pick(FIRST_NAMES)
     const last = rng.pick(LAST_NAMES)
     const place = rng.pick(CITIES)
-    return {
-      id,
-      first_name: first,
-      last_name: last,
-      email: `${EMAIL_FIRST.get(first)!}.${EMAIL_LAST.get(last)!}${id}@${rng.pick(DOMAINS)}`,
-      phone: rng.chance(0.15) ? null : `+1-555-${rng.int(100, 999)}-${rng.int(1000, 9999)}`,
-      age: rng.int(18, 90),
-      address: {
-        street: `${rng.int(1, 9999)} ${rng.pick(STREETS)}`,
-        city: place.city,
-        state: place.state,
-        postal_code: String(rng.int(10000, 99999)),
-        country: place.country
-      },
-      is_active: rng.chance(0.8),
-      account_balance: rng.money(0, 10_000),
-      loyalty_tier: rng.pick(TIERS),
-      preferred_language: rng.pick(LANGUAGES),
-      signup_source: rng.pick(SIGNUP_SOURCES),
-      api_token: rng.hex(5),
-      created_at: iso(updatedAt - rng.int(0, 365) * DAY_MS),
-      updated_at: iso(updatedAt)
+    w.int(U.id, id)
+    w.string(U.first_name, first)
+    w.string(U.last_name, last)
+    // Strings of several parts are written part by part (no string is built for the JSON lines).
+    w.openString(U.email)
+    w.part(EMAIL_FIRST.get(first)!)
+    w.part(".")
+    w.part(EMAIL_LAST.get(last)!)
+    w.partInt(id)
+    w.part("@")
+    w.part(rng.pick(DOMAINS))
+    w.closeString()
+    if (rng.chance(0.15)) w.null(U.phone)
+    else {
+      w.openString(U.phone)
+      w.part("+1-555-")
+      w.partInt(rng.int(100, 999))
+      w.part("-")
+      w.partInt(rng.int(1000, 9999))
+      w.closeString()
     }
+    w.int(U.age, rng.int(18, 90))
+    w.openObject(U.address)
+    w.openString(U.street)
+    w.partInt(rng.int(1, 9999))
+    w.part(" ")
+    w.part(rng.pick(STREETS))
+    w.closeString()
+    w.string(U.city, place.city)
+    w.string(U.state, place.state)
+    w.openString(U.postal_code)
+    w.partInt(rng.int(10000, 99999))
+    w.closeString()
+    w.string(U.country, place.country)
+    w.closeObject()
+    w.boolean(U.is_active, rng.chance(0.8))
+    w.number(U.account_balance, rng.money(0, 10_000))
+    w.string(U.loyalty_tier, rng.pick(TIERS))
+    w.string(U.preferred_language, rng.pick(LANGUAGES))
+    w.string(U.signup_source, rng.pick(SIGNUP_SOURCES))
+    w.openString(U.api_token)
+    for (let i = 0; i < 5; i++) w.partHex32(rng.word())
+    w.closeString()
+    w.timestamp(U.created_at, updatedAt - rng.int(0, 365) * DAY_MS)
+    w.timestamp(U.updated_at, updatedAt)
   }
 }
+
+const P = keys([
+  "id", "sku", "name", "category", "price", "currency", "in_stock", "stock_quantity", "weight_kg", "description", "tags",
+  "created_at", "updated_at"
+])
 
 const products: FakeStream = {
   name: "products",
@@ -242,30 +252,51 @@ const products: FakeStream = {
     created_at: timestamp,
     updated_at: timestamp
   }, ["id", "sku", "created_at", "updated_at"]),
-  record: (rng, index, updatedAt) => {
+  write: (w, rng, index, updatedAt) => {
     const id = index + 1
     const adjective = rng.pick(ADJECTIVES)
     const noun = rng.pick(NOUNS)
     const stock = rng.chance(0.2) ? 0 : rng.int(1, 500)
     const tags: Array<string> = []
     for (let n = rng.int(0, 3); n > 0; n--) tags.push(rng.pick(TAGS))
-    return {
-      id,
-      sku: `SKU-${id.toString(36).toUpperCase().padStart(6, "0")}-${rng.hex(1)}`,
-      name: `${adjective} ${noun}`,
-      category: rng.pick(CATEGORIES),
-      price: rng.money(1, 2_000),
-      currency: "USD",
-      in_stock: stock > 0,
-      stock_quantity: stock,
-      weight_kg: rng.chance(0.1) ? null : rng.money(0.1, 40),
-      description: rng.chance(0.3) ? null : `${adjective} ${noun.toLowerCase()} for everyday use.`,
-      tags,
-      created_at: iso(updatedAt - rng.int(0, 730) * DAY_MS),
-      updated_at: iso(updatedAt)
+    w.int(P.id, id)
+    w.openString(P.sku)
+    w.part("SKU-")
+    w.part(id.toString(36).toUpperCase().padStart(6, "0"))
+    w.part("-")
+    w.partHex32(rng.word())
+    w.closeString()
+    w.openString(P.name)
+    w.part(adjective)
+    w.part(" ")
+    w.part(noun)
+    w.closeString()
+    w.string(P.category, rng.pick(CATEGORIES))
+    w.number(P.price, rng.money(1, 2_000))
+    w.string(P.currency, "USD")
+    w.boolean(P.in_stock, stock > 0)
+    w.int(P.stock_quantity, stock)
+    if (rng.chance(0.1)) w.null(P.weight_kg)
+    else w.number(P.weight_kg, rng.money(0.1, 40))
+    if (rng.chance(0.3)) w.null(P.description)
+    else {
+      w.openString(P.description)
+      w.part(adjective)
+      w.part(" ")
+      w.part(NOUNS_LOWER.get(noun)!)
+      w.part(" for everyday use.")
+      w.closeString()
     }
+    w.stringArray(P.tags, tags)
+    w.timestamp(P.created_at, updatedAt - rng.int(0, 730) * DAY_MS)
+    w.timestamp(P.updated_at, updatedAt)
   }
 }
+
+const C = keys([
+  "id", "user_id", "product_id", "quantity", "unit_price", "total_amount", "currency", "status", "payment_method", "is_gift",
+  "purchased_at", "delivered_at", "created_at", "updated_at"
+])
 
 const purchases: FakeStream = {
   name: "purchases",
@@ -286,27 +317,26 @@ const purchases: FakeStream = {
     created_at: timestamp,
     updated_at: timestamp
   }, ["id", "user_id", "product_id", "created_at", "updated_at"]),
-  record: (rng, index, updatedAt, count) => {
+  write: (w, rng, index, updatedAt, count) => {
     const quantity = rng.int(1, 5)
     const unitPrice = rng.money(1, 2_000)
     const status = rng.pick(STATUSES)
     const purchasedAt = updatedAt - rng.int(0, 30) * DAY_MS - rng.int(0, 86_399) * 1000
-    return {
-      id: index + 1,
-      user_id: rng.int(1, count),
-      product_id: rng.int(1, count),
-      quantity,
-      unit_price: unitPrice,
-      total_amount: Math.round(unitPrice * quantity * 100) / 100,
-      currency: "USD",
-      status,
-      payment_method: rng.pick(PAYMENT_METHODS),
-      is_gift: rng.chance(0.1),
-      purchased_at: iso(purchasedAt),
-      delivered_at: status === "delivered" ? iso(Math.min(updatedAt, purchasedAt + rng.int(1, 10) * DAY_MS)) : null,
-      created_at: iso(purchasedAt),
-      updated_at: iso(updatedAt)
-    }
+    w.int(C.id, index + 1)
+    w.int(C.user_id, rng.int(1, count))
+    w.int(C.product_id, rng.int(1, count))
+    w.int(C.quantity, quantity)
+    w.number(C.unit_price, unitPrice)
+    w.number(C.total_amount, Math.round(unitPrice * quantity * 100) / 100)
+    w.string(C.currency, "USD")
+    w.string(C.status, status)
+    w.string(C.payment_method, rng.pick(PAYMENT_METHODS))
+    w.boolean(C.is_gift, rng.chance(0.1))
+    w.timestamp(C.purchased_at, purchasedAt)
+    if (status === "delivered") w.timestamp(C.delivered_at, Math.min(updatedAt, purchasedAt + rng.int(1, 10) * DAY_MS))
+    else w.null(C.delivered_at)
+    w.timestamp(C.created_at, purchasedAt)
+    w.timestamp(C.updated_at, updatedAt)
   }
 }
 
@@ -315,10 +345,25 @@ export const STREAMS: ReadonlyArray<FakeStream> = [users, products, purchases]
 
 export const streamNamed = (name: string): FakeStream | undefined => STREAMS.find((s) => s.name === name)
 
-/** The data of record `index` (id `index + 1`) of `stream`. */
-export const generate = (stream: FakeStream, seed: number, index: number, count: number): FakeRecord => {
+/** The generator of the record being written (reset per record: a record depends on its index only). */
+const rng = new Rng(0)
+
+/** Writes the data of record `index` (id `index + 1`) of `stream`; returns its `updated_at` in epoch ms. */
+export const writeRecord = (w: RecordWriter, stream: FakeStream, seed: number, index: number, count: number): number => {
   const hash = recordHash(seed, stream.salt, index)
-  return stream.record(new Rng(hash), index, updatedAtMs(hash, index), count)
+  const updatedAt = updatedAtMs(hash, index)
+  rng.reset(hash)
+  stream.write(w, rng, index, updatedAt, count)
+  return updatedAt
+}
+
+const objects = new ObjectRecordWriter()
+
+/** The data of record `index` (id `index + 1`) of `stream`, as an object. */
+export const generate = (stream: FakeStream, seed: number, index: number, count: number): Record<string, unknown> => {
+  objects.begin()
+  writeRecord(objects, stream, seed, index, count)
+  return objects.end()
 }
 
 /** The first index whose `updated_at` is strictly after `cursorMs` (or `count` when none is). */

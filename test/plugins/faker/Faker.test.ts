@@ -13,6 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { ConnectorError, type ConnectorContext, type InputState } from "../../../src/engine/kit/Connector.ts"
+import { protocolMessages } from "../../../src/engine/kit/SourceMessages.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
 import * as SchemaErrors from "../../../src/engine/SchemaErrors.ts"
 import { faker, type FakerConfig } from "../../../src/plugins/faker/Faker.ts"
@@ -33,27 +34,30 @@ const configured = (
   }))
 })
 
-const read = (
-  config: FakerConfig,
-  options: { readonly catalog?: M.ConfiguredAirbyteCatalog; readonly state?: InputState; readonly attempt?: number } = {}
-) =>
-  Stream.runCollect(faker.read({
+interface ReadOptions {
+  readonly catalog?: M.ConfiguredAirbyteCatalog
+  readonly state?: InputState
+  readonly attempt?: number
+  /** Records as JSONL bytes (the kit's writer, parsed back here) or as objects; JSONL unless told. */
+  readonly jsonLines?: boolean
+}
+
+const readStream = (config: FakerConfig, options: ReadOptions) =>
+  protocolMessages(faker.read({
     config,
     catalog: options.catalog ?? configured("incremental"),
     state: options.state ?? { _tag: "None" },
-    context: context(options.attempt)
+    context: context(options.attempt),
+    jsonLines: options.jsonLines ?? true
   }))
+
+const read = (config: FakerConfig, options: ReadOptions = {}) => Stream.runCollect(readStream(config, options))
 
 /** Runs a read that must fail: the messages it emitted first, and the error. */
 const readFailing = (config: FakerConfig, options: Parameters<typeof read>[1] = {}) =>
   Effect.gen(function*() {
     const emitted: Array<M.AirbyteMessage> = []
-    const stream = faker.read({
-      config,
-      catalog: options.catalog ?? configured("incremental"),
-      state: options.state ?? { _tag: "None" },
-      context: context(options.attempt)
-    })
+    const stream = readStream(config, options)
     const exit = yield* Effect.exit(Stream.runForEach(stream, (m) => Effect.sync(() => emitted.push(m))))
     assert.isTrue(Exit.isFailure(exit), "the read should fail")
     const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
@@ -105,6 +109,22 @@ describe("faker in process", () => {
         assert.deepStrictEqual(updatedAt, { type: "string", format: "date-time", airbyte_type: "timestamp_with_timezone" })
       }
       assert.deepStrictEqual(Official.validateAirbyteMessage({ type: "CATALOG", catalog }), [])
+    }))
+
+  it.effect("records written as JSON lines and as objects are the same messages, states and failures included", () =>
+    Effect.gen(function*() {
+      const withoutEmittedAt = (messages: ReadonlyArray<M.AirbyteMessage>) =>
+        messages.map((m) => (m.type === "RECORD" ? { ...m, record: { ...m.record, emitted_at: 0 } } : m.type === "TRACE" ? { ...m, trace: { ...m.trace, emitted_at: 0 } } : m))
+      const config = { count: 250, seed: 3, records_per_state: 40 }
+      const lines = yield* read(config, { jsonLines: true })
+      const objects = yield* read(config, { jsonLines: false })
+      assert.strictEqual(records(lines).length, 750)
+      assert.deepStrictEqual(withoutEmittedAt(lines), withoutEmittedAt(objects))
+      const failing = { ...config, fail_after_records: 333 }
+      const linesFailed = yield* readFailing(failing, { jsonLines: true })
+      const objectsFailed = yield* readFailing(failing, { jsonLines: false })
+      assert.deepStrictEqual(withoutEmittedAt(linesFailed.emitted), withoutEmittedAt(objectsFailed.emitted))
+      assert.strictEqual(records(linesFailed.emitted).length, 333)
     }))
 
   it.effect("a bad config names the field", () =>

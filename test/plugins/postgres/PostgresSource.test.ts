@@ -7,6 +7,7 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { InputState } from "../../../src/engine/kit/Connector.ts"
+import { protocolMessages } from "../../../src/engine/kit/SourceMessages.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
 import { postgresSource } from "../../../src/plugins/postgres/PostgresSource.ts"
 import { RECORDS_PER_STATE } from "../../../src/plugins/postgres/SourceRead.ts"
@@ -49,7 +50,7 @@ const TYPES: ReadonlyArray<readonly [string, string, unknown, unknown]> = [
 ]
 
 const readAll = (config: ReturnType<typeof configOf>, catalog: M.ConfiguredAirbyteCatalog, state: InputState = { _tag: "None" }) =>
-  T.collect(postgresSource.read({ config, catalog, state, context: T.context }))
+  T.collect(protocolMessages(postgresSource.read({ config, catalog, state, context: T.context, jsonLines: true })))
 
 const recordsOf = (messages: ReadonlyArray<M.AirbyteMessage>) => messages.flatMap((m) => (m.type === "RECORD" ? [m.record] : []))
 const statesOf = (messages: ReadonlyArray<M.AirbyteMessage>) => messages.flatMap((m) => (m.type === "STATE" ? [m.state] : []))

@@ -1,0 +1,139 @@
+/**
+ * Reads the envelope of a JSONL RECORD line (stream, namespace, emitted_at, partition_id) without
+ * parsing its `data`: for destinations that declared they never look at record data (dev-null), where
+ * `JSON.parse` of every record was most of their CPU. Pure; must not import anything outside this folder.
+ *
+ * The skim accepts only the plain shape `{"type":"RECORD","record":{<scalars>,"data":{…}<,scalars>}}`,
+ * where every other member of `record` is one of the four envelope keys with a string (no escapes) or
+ * number value. Anything else (whitespace, escapes, `meta`, other keys, a non-object `data`) returns
+ * undefined and the caller parses the line in full. The skim checks the envelope, not the data: `data`
+ * is only known to start with `{` and end with `}`.
+ */
+import type * as M from "./AirbyteMessage.ts"
+
+const PREFIX = `{"type":"RECORD","record":{`
+const QUOTE = 0x22
+const COMMA = 0x2c
+const COLON = 0x3a
+const OPEN = 0x7b
+const CLOSE = 0x7d
+
+/** The data every skimmed record carries: the connector declared it does not read it. */
+const NO_DATA: M.JsonObject = Object.freeze({})
+
+interface Envelope {
+  stream: string | undefined
+  namespace: string | undefined
+  emittedAt: number | undefined
+  partition: string | undefined
+}
+
+/** Sets one envelope member; false for a key or value the skim does not accept. */
+const assign = (envelope: Envelope, key: string, value: string | number): boolean => {
+  switch (key) {
+    case "stream":
+      if (typeof value !== "string" || envelope.stream !== undefined) return false
+      envelope.stream = value
+      return true
+    case "namespace":
+      if (typeof value !== "string" || envelope.namespace !== undefined) return false
+      envelope.namespace = value
+      return true
+    case "partition_id":
+      if (typeof value !== "string" || envelope.partition !== undefined) return false
+      envelope.partition = value
+      return true
+    case "emitted_at":
+      if (typeof value !== "number" || envelope.emittedAt !== undefined) return false
+      envelope.emittedAt = value
+      return true
+    default:
+      return false
+  }
+}
+
+const isNumberChar = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x2b || c === 0x65 || c === 0x45
+
+/** A finite JSON number's text, or NaN. */
+const numberOf = (text: string): number => (/^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN)
+
+/** A string's content between quotes at `[from, to)`, or undefined when it holds an escape. */
+const plainString = (line: string, from: number, to: number): string | undefined => {
+  const text = line.slice(from, to)
+  return text.includes("\\") ? undefined : text
+}
+
+/**
+ * The record of a plain RECORD line with empty `data`, or undefined when the line is not in the plain
+ * shape (parse it in full then).
+ */
+export const skimRecord = (line: string): M.RecordMessage | undefined => {
+  if (!line.startsWith(PREFIX)) return undefined
+  const end = line.length
+  if (end < PREFIX.length + 4 || line.charCodeAt(end - 1) !== CLOSE || line.charCodeAt(end - 2) !== CLOSE) return undefined
+  const envelope: Envelope = { stream: undefined, namespace: undefined, emittedAt: undefined, partition: undefined }
+
+  // Forward: `"key":scalar,` members up to `"data":{`.
+  let at = PREFIX.length
+  let dataStart = -1
+  while (at < end) {
+    if (line.charCodeAt(at) !== QUOTE) return undefined
+    const keyEnd = line.indexOf('"', at + 1)
+    if (keyEnd === -1 || line.charCodeAt(keyEnd + 1) !== COLON) return undefined
+    const key = line.slice(at + 1, keyEnd)
+    at = keyEnd + 2
+    if (key === "data") {
+      if (line.charCodeAt(at) !== OPEN) return undefined
+      dataStart = at
+      break
+    }
+    let value: string | number | undefined
+    if (line.charCodeAt(at) === QUOTE) {
+      const close = line.indexOf('"', at + 1)
+      if (close === -1) return undefined
+      value = plainString(line, at + 1, close)
+      at = close + 1
+    } else {
+      let stop = at
+      while (stop < end && isNumberChar(line.charCodeAt(stop))) stop++
+      const n = numberOf(line.slice(at, stop))
+      value = Number.isFinite(n) ? n : undefined
+      at = stop
+    }
+    if (value === undefined || !assign(envelope, key, value) || line.charCodeAt(at) !== COMMA) return undefined
+    at++
+  }
+  if (dataStart === -1) return undefined
+
+  // Backward from the record's closing brace: `,"key":scalar` members down to the `}` that closes data.
+  let back = end - 2
+  while (line.charCodeAt(back - 1) !== CLOSE) {
+    let value: string | number | undefined
+    let valueStart: number
+    if (line.charCodeAt(back - 1) === QUOTE) {
+      valueStart = line.lastIndexOf('"', back - 2)
+      if (valueStart <= dataStart) return undefined
+      value = plainString(line, valueStart + 1, back - 1)
+    } else {
+      valueStart = back
+      while (valueStart > dataStart && isNumberChar(line.charCodeAt(valueStart - 1))) valueStart--
+      const n = numberOf(line.slice(valueStart, back))
+      value = Number.isFinite(n) ? n : undefined
+    }
+    if (value === undefined || line.charCodeAt(valueStart - 1) !== COLON || line.charCodeAt(valueStart - 2) !== QUOTE) return undefined
+    const keyStart = line.lastIndexOf('"', valueStart - 3)
+    if (keyStart <= dataStart || line.charCodeAt(keyStart - 1) !== COMMA) return undefined
+    const key = line.slice(keyStart + 1, valueStart - 2)
+    if (key.includes("\\") || !assign(envelope, key, value)) return undefined
+    back = keyStart - 1
+  }
+  // `back - 1` is data's closing brace; it must not be the opening one.
+  if (back - 1 <= dataStart) return undefined
+  if (envelope.stream === undefined || envelope.emittedAt === undefined) return undefined
+
+  const record: Record<string, unknown> & M.AirbyteRecordMessage = envelope.namespace === undefined
+    ? { stream: envelope.stream, data: NO_DATA, emitted_at: envelope.emittedAt }
+    : { namespace: envelope.namespace, stream: envelope.stream, data: NO_DATA, emitted_at: envelope.emittedAt }
+  if (envelope.partition !== undefined) record["partition_id"] = envelope.partition
+  return { type: "RECORD", record }
+}
