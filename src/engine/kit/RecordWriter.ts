@@ -168,8 +168,11 @@ const COMMA = 0x2c
 const OPEN = 0x7b
 const CLOSE = 0x7d
 const ZERO = 0x30
-/** A batch's buffer to begin with; it grows when the records need more. */
-const INITIAL_BYTES = 64 * 1024
+/**
+ * Batches are written one after the other into slabs of this size (fewer, larger allocations: each
+ * batch's bytes are a view of its slab); a batch that outgrows what is left moves to a new slab.
+ */
+const SLAB_BYTES = 1024 * 1024
 /** The most bytes one scalar value other than a string can take (a number's shortest form is ≤ 25). */
 const SCALAR_BYTES = 32
 const HEX_CODES = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0))
@@ -193,8 +196,11 @@ const dayPrefixBytes = (day: number): Uint8Array => {
 export class JsonLinesWriter implements RecordWriter {
   readonly stream: string
   readonly namespace: string | undefined
-  private buf: Uint8Array = Buffer.allocUnsafe(INITIAL_BYTES)
+  private buf: Uint8Array = Buffer.allocUnsafe(SLAB_BYTES)
+  /** Where the current batch starts in `buf`, and where the next byte goes. */
+  private start = 0
   private at = 0
+  /** The ends of the current batch's records, relative to `start`. */
   private ends: Array<number> = []
   /** Whether the next field is the first of its object. */
   private first = true
@@ -235,7 +241,7 @@ export class JsonLinesWriter implements RecordWriter {
     b[this.at++] = CLOSE
     b[this.at++] = CLOSE
     b[this.at++] = 0x0a
-    this.ends.push(this.at)
+    this.ends.push(this.at - this.start)
   }
 
   /** The lines written since the last `take`, or undefined when there are none. */
@@ -245,11 +251,10 @@ export class JsonLinesWriter implements RecordWriter {
       type: "RECORD_LINES",
       stream: this.stream,
       namespace: this.namespace,
-      bytes: this.buf.subarray(0, this.at),
+      bytes: this.buf.subarray(this.start, this.at),
       ends: this.ends
     }
-    this.buf = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, this.at + (this.at >>> 2)))
-    this.at = 0
+    this.start = this.at
     this.ends = []
     return lines
   }
@@ -365,9 +370,13 @@ export class JsonLinesWriter implements RecordWriter {
   /** Makes room for `n` more bytes. */
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n + INITIAL_BYTES))
-    grown.set(this.buf.subarray(0, this.at))
-    this.buf = grown
+    // The batch so far moves to the start of a new slab; the old one stays with the batches taken from it.
+    const used = this.at - this.start
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (used + n)))
+    slab.set(this.buf.subarray(this.start, this.at))
+    this.buf = slab
+    this.start = 0
+    this.at = used
   }
 
   /** The separator and key of the next field, with room for `valueBytes` after them. */

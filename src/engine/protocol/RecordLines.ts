@@ -48,7 +48,7 @@ const startOf = (lines: RecordLines, i: number) => (i === 0 ? 0 : lines.ends[i -
 export const jsonlBytes = (lines: RecordLines): Uint8Array | MalformedRecordLines => {
   if (lines.partitionId === undefined) return lines.bytes
   const tail = encoder.encode(`,"partition_id":${JSON.stringify(lines.partitionId)}}}\n`)
-  const out = new Uint8Array(lines.bytes.length + lines.ends.length * (tail.length - TAIL.length))
+  const out: Uint8Array = Buffer.allocUnsafe(lines.bytes.length + lines.ends.length * (tail.length - TAIL.length))
   let at = 0
   for (let i = 0; i < lines.ends.length; i++) {
     const start = startOf(lines, i)
