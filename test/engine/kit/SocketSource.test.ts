@@ -14,6 +14,8 @@ import * as SocketSource from "../../../src/engine/kit/SocketSource.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
 import * as Jsonl from "../../../src/engine/protocol/Jsonl.ts"
 import * as Protobuf from "../../../src/engine/protocol/Protobuf.ts"
+import { fieldKey, JsonLinesWriter } from "../../../src/engine/kit/RecordWriter.ts"
+import type { SourceMessage } from "../../../src/engine/protocol/RecordLines.ts"
 
 const record = (stream: string, n: number, namespace?: string): M.AirbyteMessage => ({
   type: "RECORD",
@@ -52,6 +54,46 @@ const routeOk = (router: SocketSource.Router, batch: ReadonlyArray<M.AirbyteMess
 }
 
 describe("SocketSource.makeRouter", () => {
+  it("routes records a source wrote as JSON lines exactly like the same records as objects, in every format", () => {
+    const data = (n: number) => ({ n, name: `r${n} "é"` })
+    const asObject = (stream: string, n: number, namespace?: string): M.AirbyteMessage => ({
+      type: "RECORD",
+      record: { stream, ...(namespace === undefined ? {} : { namespace }), data: data(n), emitted_at: 1 }
+    })
+    const asLines = (stream: string, from: number, to: number, namespace?: string): SourceMessage => {
+      const w = new JsonLinesWriter(stream, namespace)
+      for (let n = from; n < to; n++) {
+        w.begin()
+        w.int(fieldKey("n"), n)
+        w.string(fieldKey("name"), `r${n} "é"`)
+        w.end(1)
+      }
+      return w.take()!
+    }
+    const objects: Array<M.AirbyteMessage> = [
+      asObject("a", 0), asObject("a", 1), asObject("b", 0, "ns"), streamState("a", 2), asObject("a", 2), asObject("b", 1, "ns"), globalState
+    ]
+    const written: Array<SourceMessage> = [asLines("a", 0, 2), asLines("b", 0, 1, "ns"), streamState("a", 2), asLines("a", 2, 3), asLines("b", 1, 2, "ns"), globalState]
+    const stream = (name: string, namespace?: string): M.ConfiguredAirbyteStream => ({
+      stream: { name, ...(namespace === undefined ? {} : { namespace }), json_schema: { type: "object", properties: { n: { type: "integer" }, name: { type: "string" } } }, supported_sync_modes: ["full_refresh"] },
+      sync_mode: "full_refresh",
+      destination_sync_mode: "append"
+    })
+    const catalog: M.ConfiguredAirbyteCatalog = { streams: [stream("a"), stream("b", "ns")] }
+    for (const format of ["JSONL", "PROTOBUF", "SLUICE_PROTOBUF"] as const) {
+      const route = (batch: ReadonlyArray<SourceMessage>) => {
+        const router = SocketSource.makeRouter({ sockets: 2, encode: SocketSource.encoderFor(format, catalog), partitionId: counter() })
+        const routed = router.route(batch)
+        if (routed instanceof ConnectorError) throw routed
+        return routed
+      }
+      const fromObjects = route(objects)
+      const fromLines = route(written)
+      assert.deepStrictEqual(fromLines.stdout, fromObjects.stdout, format)
+      assert.deepStrictEqual(fromLines.sockets.map((b) => b === undefined ? undefined : Buffer.from(b).toString("hex")), fromObjects.sockets.map((b) => b === undefined ? undefined : Buffer.from(b).toString("hex")), format)
+    }
+  })
+
   it("tags records with their stream's partition, closes it with the stream's state on the same socket, and dual-emits", () => {
     const router = jsonlRouter(2)
     const routed = routeOk(router, [log, record("a", 1), record("b", 1), record("a", 2), streamState("a", 999), record("a", 3)])
