@@ -71,9 +71,11 @@ const dayPrefix = (day: number): string => {
 /** Whether the fast formatting applies: whole milliseconds in years 0000–9999. */
 const fastTimestamp = (ms: number) => ms >= YEAR_0_MS && ms < YEAR_10000_MS && Number.isInteger(ms)
 
-/** `Date#toISOString`, without a Date for years 0000–9999. */
-export const isoTimestamp = (ms: number): string => {
-  if (!fastTimestamp(ms)) return new Date(ms).toISOString()
+/** Hours, minutes, seconds and milliseconds of the last `splitTime` (no object per call). */
+const TIME = new Int32Array(4)
+
+/** The epoch day of `ms`; its time of day goes to TIME. */
+const splitTime = (ms: number): number => {
   const day = Math.floor(ms / DAY_MS)
   let rest = ms - day * DAY_MS
   const hours = Math.floor(rest / 3_600_000)
@@ -81,7 +83,18 @@ export const isoTimestamp = (ms: number): string => {
   const minutes = Math.floor(rest / 60_000)
   rest -= minutes * 60_000
   const seconds = Math.floor(rest / 1000)
-  return `${dayPrefix(day)}${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${pad3(rest - seconds * 1000)}Z`
+  TIME[0] = hours
+  TIME[1] = minutes
+  TIME[2] = seconds
+  TIME[3] = rest - seconds * 1000
+  return day
+}
+
+/** `Date#toISOString`, without a Date for years 0000–9999. */
+export const isoTimestamp = (ms: number): string => {
+  if (!fastTimestamp(ms)) return new Date(ms).toISOString()
+  const day = splitTime(ms)
+  return `${dayPrefix(day)}${pad2(TIME[0]!)}:${pad2(TIME[1]!)}:${pad2(TIME[2]!)}.${pad3(TIME[3]!)}Z`
 }
 
 const HEX_DIGITS = "0123456789abcdef"
@@ -283,19 +296,15 @@ export class JsonLinesWriter implements RecordWriter {
   }
   timestamp(key: FieldKey, epochMs: number): void {
     if (!fastTimestamp(epochMs)) return this.string(key, isoTimestamp(epochMs))
-    const day = Math.floor(epochMs / DAY_MS)
-    const prefix = dayPrefixBytes(day)
+    const prefix = dayPrefixBytes(splitTime(epochMs))
+    const hours = TIME[0]!
+    const minutes = TIME[1]!
+    const seconds = TIME[2]!
+    const millis = TIME[3]!
     this.field(key, prefix.length + 16)
     const b = this.buf
     b[this.at++] = QUOTE
     this.copy(prefix)
-    let rest = epochMs - day * DAY_MS
-    const hours = Math.floor(rest / 3_600_000)
-    rest -= hours * 3_600_000
-    const minutes = Math.floor(rest / 60_000)
-    rest -= minutes * 60_000
-    const seconds = Math.floor(rest / 1000)
-    const millis = rest - seconds * 1000
     let at = this.at
     b[at++] = ZERO + ((hours / 10) | 0)
     b[at++] = ZERO + (hours % 10)

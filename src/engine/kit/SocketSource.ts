@@ -3,7 +3,8 @@
  * partition, closes partitions with states (sent on the sockets and, dual emission, on stdout) and
  * writes each batch with one backpressured write per socket. Imports only the engine's protocol and kit.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import { lstat, unlink } from "node:fs/promises"
 import * as net from "node:net"
@@ -12,7 +13,7 @@ import * as Batch from "../Batch.ts"
 import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Protobuf from "../protocol/Protobuf.ts"
-import { isRecordLines, MalformedRecordLines, type RecordLines, recordsOf, type SourceMessage } from "../protocol/RecordLines.ts"
+import { expand, isRecordLines, MalformedRecordLines, type RecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
 import { ConnectorError } from "./Connector.ts"
 import type { SocketChannel } from "./DataChannel.ts"
 
@@ -246,16 +247,8 @@ export const encoderFor = (format: SocketChannel["format"], catalog: M.Configure
   const encoder = Protobuf.makeFrameEncoder(catalog, { typed: format === "SLUICE_PROTOBUF" })
   return (messages) => {
     // Records a source wrote as JSON lines are parsed back: protobuf needs their values.
-    const expanded: Array<M.AirbyteMessage> = []
-    for (const message of messages) {
-      if (!isRecordLines(message)) {
-        expanded.push(message)
-        continue
-      }
-      const records = recordsOf(message)
-      if (records instanceof MalformedRecordLines) return systemError(records.message)
-      for (const record of records) expanded.push(record)
-    }
+    const expanded = expand(messages)
+    if (expanded instanceof MalformedRecordLines) return systemError(expanded.message)
     const bytes = encoder.encode(expanded)
     return bytes instanceof Protobuf.UnknownStream ? systemError(`cannot encode a record: ${bytes.message}`) : bytes
   }

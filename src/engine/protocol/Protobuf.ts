@@ -3,7 +3,9 @@
  * positional record values typed by the stream's JSON schema, a chunk-boundary-safe frame decoder and
  * Stream operators. Must not import anything outside effect, protobufjs, node builtins and this folder.
  */
-import { Cause, Effect, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import * as Arr from "effect/Array"
 import * as Pull from "effect/Pull"
 import type protobuf from "protobufjs"
@@ -52,8 +54,8 @@ export interface FrameDecoderOptions {
   /** Called for each probe frame; probes produce no message. */
   readonly onProbe?: (() => void) | undefined
   /**
-   * Records come with empty `data`: the typed data (SLUICE_PROTOBUF) is skipped unread and cells are not
-   * turned into an object. For a consumer that never reads record data; the stream is still checked.
+   * Records come with empty `data`: the typed data (SLUICE_PROTOBUF) and the cells (PROTOBUF) are
+   * skipped unread. For a consumer that never reads record data; the stream is still checked.
    */
   readonly skipRecordData?: boolean | undefined
 }
@@ -125,7 +127,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => {
   const decodeFrame = (r: protobuf.Reader, start: number, end: number, out: Array<M.AirbyteMessage>): FrameError | undefined => {
     frameNumber++
     try {
-      return emit(readFrame(r, start, end, L), out)
+      return emit(readFrame(r, start, end, L, skipData), out)
     } catch (cause) {
       return malformed(describe(cause))
     }

@@ -282,13 +282,16 @@ export type FrameBody =
 const PROBE: FrameBody = { _tag: "Probe" }
 const EMPTY: FrameBody = { _tag: "Empty" }
 
-const readRow = (r: protobuf.Reader, L: Layout): RowParts => {
+const readRow = (r: protobuf.Reader, L: Layout, skipCells: boolean): RowParts => {
   const end = nestedEnd(r)
   const R = L.Row
   const row: RowParts = { namespace: undefined, stream: "", emittedAt: 0, partitionId: "", values: [], changes: [], typed: undefined }
   while (r.pos < end) {
     const tag = r.tag()
-    if (tag === R.cells) row.values.push(readCell(r, L))
+    if (tag === R.cells) {
+      if (skipCells) r.skipType(2)
+      else row.values.push(readCell(r, L))
+    }
     else if (tag === R.namespace) row.namespace = r.string()
     else if (tag === R.stream) row.stream = r.string()
     else if (tag === R.emitted_at_ms) row.emittedAt = int64Number(r.uint64())
@@ -306,14 +309,17 @@ const readRow = (r: protobuf.Reader, L: Layout): RowParts => {
 /** Reads one frame's bytes; the last payload member wins, as protobuf oneofs require. Throws on bad bytes. */
 export const readerOver = (bytes: Uint8Array) => protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
 
-/** Reads the frame at `[start, end)` of the reader's buffer (one reader serves every frame of a chunk). */
-export const readFrame = (r: protobuf.Reader, start: number, end: number, L: Layout): FrameBody => {
+/**
+ * Reads the frame at `[start, end)` of the reader's buffer (one reader serves every frame of a chunk);
+ * with `skipCells` a row's cells are stepped over, not decoded.
+ */
+export const readFrame = (r: protobuf.Reader, start: number, end: number, L: Layout, skipCells = false): FrameBody => {
   r.pos = start
   r.len = end
   let body: FrameBody = EMPTY
   while (r.pos < r.len) {
     const tag = r.tag()
-    if (tag === L.Frame.row) body = { _tag: "Row", row: readRow(r, L) }
+    if (tag === L.Frame.row) body = { _tag: "Row", row: readRow(r, L, skipCells) }
     else if (tag === L.Frame.protocol_json) body = { _tag: "Json", json: r.string() }
     else if (tag === L.Frame.probe) {
       r.skip(r.uint32())

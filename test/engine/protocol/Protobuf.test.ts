@@ -137,6 +137,23 @@ describe("Protobuf golden frames", () => {
       assert.strictEqual(probes, 1)
     }))
 
+  it("with skipRecordData decodes the same envelopes and messages, with empty record data, in both formats", () => {
+    const withoutData = (messages: ReadonlyArray<M.AirbyteMessage>) =>
+      messages.map((m) => (m.type === "RECORD" ? { ...m, record: { ...m.record, data: {} } } : m))
+    const skipped = decodeChunks([goldenBytes], { skipRecordData: true })
+    assert.isUndefined(skipped.error)
+    assert.deepStrictEqual(skipped.messages, withoutData(goldenDecoded))
+    // SLUICE_PROTOBUF: the typed data is stepped over too.
+    const records = goldenDecoded.filter((m): m is M.RecordMessage => m.type === "RECORD")
+    const typed = P.makeFrameEncoder(catalog, { typed: true }).encode(records)
+    assert.instanceOf(typed, Uint8Array)
+    const full = decodeChunks([typed as Uint8Array])
+    const typedSkipped = decodeChunks([typed as Uint8Array], { skipRecordData: true })
+    assert.isUndefined(typedSkipped.error)
+    assert.strictEqual(typedSkipped.messages.length, records.length)
+    assert.deepStrictEqual(typedSkipped.messages, withoutData(full.messages))
+  })
+
   it("keeps partition_id, namespace presence and meta changes", () => {
     const { messages } = decodeChunks([goldenBytes])
     const records = messages.flatMap((m) => (m.type === "RECORD" ? [m.record] : []))
