@@ -3,7 +3,7 @@
  * from it (served at /api/v1/openapi.json). Shared by the server, the typed client of the CLI and
  * workers, and the tests. Declares; implements nothing.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, OpenApi } from "effect/http-api"
 import { ConnectionsApi } from "./ConnectionsApi.ts"
 import { JobsApi } from "./JobsApi.ts"

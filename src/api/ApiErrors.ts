@@ -2,7 +2,7 @@
  * The API's own errors (beyond the store's): each a Schema.TaggedError with its HTTP status.
  * Imports only `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
   message: Schema.String

@@ -3,7 +3,7 @@
  * (Airbyte's job with attempts, stats and failure summaries), pages, connection payloads and the
  * worker's input. Imports only `effect`, engine and scheduler models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { IpcOptions } from "../engine/IpcOptions.ts"
 import { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import { AttemptFailureSummary } from "../engine/replication/FailureReason.ts"

@@ -3,7 +3,7 @@
  * connections and jobs endpoints, and `WorkerAuth` (the per-workload token a launcher hands its
  * worker) on the workload endpoints, which provides the authenticated workload. Declarations only.
  */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { Workload } from "../scheduler/Workload.ts"
 import { Unauthorized } from "./ApiErrors.ts"

@@ -2,7 +2,7 @@
  * The connections group: CRUD addressed by name, and POST …/sync|check|discover|spec, which enqueue jobs.
  * Declaration only (handlers in ConnectionsHandlers.ts).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import { ConnectionId } from "../scheduler/Ids.ts"
 import { ActiveJobExists, ConnectionNotFound } from "../scheduler/StoreErrors.ts"

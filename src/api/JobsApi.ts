@@ -2,7 +2,7 @@
  * The jobs group: list with filters and cursor paging, get (JobInfoRead), get light, cancel, and an
  * attempt's logs by offset. Declaration only (handlers in JobsHandlers.ts).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { LogPage } from "../scheduler/AttemptLog.ts"
 import { AttemptNumber, JobId } from "../scheduler/Ids.ts"

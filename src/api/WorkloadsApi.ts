@@ -3,7 +3,7 @@
  * running, heartbeat (410 once the workload has ended: the worker stops), committed states, stats,
  * logs, and success or failure with the attempt's end. Declaration only (WorkloadsHandlers.ts).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import { StreamSyncStats, SyncStats } from "../engine/replication/SyncStats.ts"
 import { AttemptEnd } from "../scheduler/AttemptEnd.ts"

@@ -3,7 +3,9 @@
  * every request: used by `sluice worker` (its workload token) and `sluice jobs --server` (the API
  * token). Composition-root code.
  */
-import { Context, flow, Layer } from "effect"
+import * as Context from "effect/Context"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Api } from "../api/Api.ts"

@@ -4,7 +4,10 @@
  * relative paths against the config's directory, secrets from the SERVER's environment at run time),
  * and read for its schedule and retry overrides. Composition-root code: imports src/config.
  */
-import { Duration, Effect, Layer, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { Connection } from "../config/Config.ts"
 import { resolveConnector } from "../config/ConnectorResolver.ts"
 import { redactSecrets } from "../config/Secret.ts"

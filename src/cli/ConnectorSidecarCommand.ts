@@ -4,7 +4,9 @@
  * Runs the worker's invocations (src/engine/sidecar/ConnectorSidecar.ts); a built-in connector's
  * argv runs with this installation's `sluice`. SIGTERM/SIGINT stop the running connector and exit.
  */
-import { Effect, Exit, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import { basename } from "node:path"
 import { parseArgs } from "node:util"
 import * as ConnectorSidecar from "../engine/sidecar/ConnectorSidecar.ts"

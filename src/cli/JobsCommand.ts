@@ -3,7 +3,8 @@
  * `sluice jobs get <id> [config] [--json]`: read the jobs of a config's store directly (the embedded
  * database in `.sluice/` beside the config, or SLUICE_DATABASE_URL).
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { existsSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { parseArgs } from "node:util"

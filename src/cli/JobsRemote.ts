@@ -2,7 +2,8 @@
  * `sluice jobs list|get|cancel|logs --server URL`: the same views as the local `jobs` command, read
  * through a server's API with the typed client (token from SLUICE_API_TOKEN).
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { AttemptNumber, JobId } from "../scheduler/Ids.ts"
 import { JobConfigType } from "../scheduler/Job.ts"
 import { JobStatus } from "../scheduler/JobStatus.ts"

@@ -6,7 +6,12 @@
  * taking work, let workers finish for the grace period, then cancel them; no process is left.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Deferred, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import { HttpRouter } from "effect/http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"

@@ -5,7 +5,8 @@
  * timeout 30 days, queue redelivery 5 min, dataplane heartbeat every 30 s and takeover of a server's
  * jobs after 3 min without one; SLUICE_* knobs make them short for tests.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import type { ReplicationSettings } from "../scheduler/SyncAttempt.ts"
 
 export class InvalidServeSetting extends Data.TaggedError("InvalidServeSetting")<{

@@ -2,7 +2,8 @@
  * The CLI's wiring of the store: the embedded PGlite in `.sluice/` beside the config file, or
  * PostgreSQL when SLUICE_DATABASE_URL is set; and how the CLI reports the errors users can act on.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Database from "../store/Database.ts"
 import * as ConnectionStoreSql from "../store/ConnectionStoreSql.ts"
 import * as JobStoreSql from "../store/JobStoreSql.ts"

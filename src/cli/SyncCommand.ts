@@ -3,7 +3,11 @@
  * embedded store (or PostgreSQL with SLUICE_DATABASE_URL), with a progress display, backoff waits
  * shown, a per-stream table at the end, and Ctrl-C cancelling the job. Composition root of a sync.
  */
-import { Duration, Effect, Exit, Fiber, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Schema from "effect/Schema"
 import { availableParallelism } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"

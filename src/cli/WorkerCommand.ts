@@ -7,7 +7,13 @@
  * `--connectors sidecar` (a Kubernetes pod) its connectors run in the pod's connector containers
  * through the shared directory SLUICE_SHARED_DIR instead of as its child processes.
  */
-import { Clock, Deferred, Effect, Exit, Fiber, Schedule, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import type { WorkerConnector, WorkloadInput } from "../api/ApiModels.ts"

@@ -1,7 +1,7 @@
 /**
  * The `sluice` command: dispatches sub-commands. The composition root of the CLI.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runConnector } from "../engine/kit/ConnectorMain.ts"
 import { builtinConnectorIds, findBuiltinConnector } from "../plugins/builtin.ts"
 

@@ -3,7 +3,8 @@
  * The defaults of config as code live here. Runs at sync time (it needs the discovered catalog).
  * Imports src/engine and `effect`.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import type * as M from "../engine/protocol/AirbyteMessage.ts"
 import type { StreamConfig } from "./Config.ts"
 import type { ConfigIssue } from "./ConfigErrors.ts"

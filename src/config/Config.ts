@@ -3,7 +3,11 @@
  * retry limits, resources) and the authoring types behind `defineConfig`. Connector and mapper configs
  * are checked against their own Schemas by Validation.ts. Imports src/engine, src/plugins and `effect`.
  */
-import { Cron, Duration, Option, Result, Schema } from "effect"
+import * as Cron from "effect/Cron"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { IpcOptions } from "../engine/IpcOptions.ts"
 import type { TransportPreference } from "../engine/replication/Architecture.ts"
 import { PodOverrides } from "../scheduler/kubernetes/PodOverrides.ts"

@@ -2,7 +2,7 @@
  * The typed failures of loading a config file and choosing a connection from it; each message says
  * what is wrong and where. In-process errors (Data.TaggedError). Imports only `effect`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** One problem in a config, at a path such as `connections.quickstart.source.config.count`. */
 export interface ConfigIssue {

@@ -3,7 +3,8 @@
  * (built-ins as `node bin/sluice.js connector <id>`, commands as their argv) plus the config with its
  * secrets resolved from the environment, at run time only. Imports src/engine, src/plugins, `effect`.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { isAbsolute, resolve } from "node:path"
 import { builtinConnectorCommand } from "../plugins/builtin.ts"
 import type { ConnectorDefinition } from "../engine/ConnectorProcess.ts"

@@ -4,7 +4,7 @@
  * (the built-ins of src/plugins/builtin.ts, by the name a config uses) with their config Schemas.
  * Imports src/engine, src/plugins and `effect`; never scheduler, store, api or cli.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { AnyConnector } from "../engine/kit/Connector.ts"
 import type { IpcOptions } from "../engine/IpcOptions.ts"
 import { builtinConnectors } from "../plugins/builtin.ts"

@@ -5,7 +5,7 @@
  * resolution hook, registered on first load, used only when Node's own resolution fails).
  * Imports src/engine, src/plugins, `effect` and `node:`.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { stat } from "node:fs/promises"
 import * as NodeModule from "node:module"
 import { dirname, extname, join, resolve } from "node:path"

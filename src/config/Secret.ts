@@ -3,7 +3,10 @@
  * resolved from the environment only when work runs, and redaction for anything stored or logged.
  * Imports only `effect`.
  */
-import { type Brand, Data, Effect, Schema } from "effect"
+import type * as Brand from "effect/Brand"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 
 /** A reference to the environment variable that holds a secret. Serializes as `{ "$secret": "NAME" }`. */
 export type Secret = { readonly $secret: string } & Brand.Brand<"sluice/Secret">

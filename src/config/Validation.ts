@@ -4,7 +4,10 @@
  * mapper against its plugin's Schema, connection names and a forced socket transport that cannot work.
  * Catalog-dependent checks happen at sync time (Catalog.ts). Imports src/engine, src/plugins, `effect`.
  */
-import { Cause, Effect, Exit, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
 import { isAbsolute, resolve } from "node:path"
 import type { IpcOptions } from "../engine/IpcOptions.ts"
 import * as Architecture from "../engine/replication/Architecture.ts"

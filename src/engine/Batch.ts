@@ -2,7 +2,8 @@
  * Stream helpers for batch-at-a-time work: the hot paths transform whole chunks, never one Effect
  * per message. Imports only `effect`.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 
 /** Maps each chunk to any number of outputs (an empty result emits nothing). */
 export const mapBatch = <A, B>(f: (batch: ReadonlyArray<A>) => ReadonlyArray<B>) =>

@@ -3,7 +3,7 @@
  * (config_error, system_error, transient_error) and messages for users and operators. Built from
  * TRACE ERROR messages, exit codes, signals, timeouts and protocol violations. Imports only `effect`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import type * as M from "./protocol/AirbyteMessage.ts"
 
 export type ConnectorRole = "source" | "destination"

@@ -5,7 +5,9 @@
  * worker in a pod, reached through a shared directory). Chosen by providing the `ConnectorHost`
  * reference; nothing else changes. No SQL, HTTP or k8s here.
  */
-import { Context, Effect, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"

@@ -5,7 +5,10 @@
  * SIGKILL after a grace period). Also what every host shares: the running-process handle, the input
  * files and the stderr capture. No SQL, HTTP or k8s here.
  */
-import { Deferred, Duration, Effect, type Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { type ChildProcess, spawn } from "node:child_process"
 import type { Readable, Writable } from "node:stream"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"

@@ -7,7 +7,11 @@
  */
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Duration, Effect, Exit, Fiber, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
 import * as Batch from "./Batch.ts"
 import { type ConnectorCommand, ConnectorFailure, fromErrorTrace } from "./ConnectorFailure.ts"
 import { ConnectorHost } from "./ConnectorHost.ts"

@@ -2,7 +2,7 @@
  * The IPC capabilities a connector declares (Airbyte's `connectorIPCOptions`): which data-channel
  * transports and serializations it speaks. Used by architecture selection. Imports only `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * PROTOBUF and JSONL are Airbyte's. SLUICE_PROTOBUF is Sluice's own (its connectors declare it): the

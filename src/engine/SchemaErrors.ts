@@ -2,7 +2,10 @@
  * Turns Schema decode failures into messages that name every bad path and what was found there,
  * e.g. `count: expected a positive integer, got "ten"`. Imports only `effect`.
  */
-import { Cause, Exit, Schema, SchemaIssue } from "effect"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 
 export interface PathIssue {
   readonly path: string

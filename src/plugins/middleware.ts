@@ -4,7 +4,11 @@
  * connection's middleware configs and builds them in order against the configured catalog.
  * No registration by import side effect.
  */
-import { Cause, Effect, Exit, Result, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type * as M from "../engine/protocol/AirbyteMessage.ts"
 import { type Middleware, MiddlewareConfigError, type MiddlewarePlugin } from "../engine/replication/Middleware.ts"
 import * as SchemaErrors from "../engine/SchemaErrors.ts"

@@ -3,7 +3,7 @@
  * chose (and why), its output, totals and per-stream stats. Times are epoch milliseconds.
  * Schema-first (persisted and served over HTTP); imports only `effect` and engine/scheduler models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import type { Architecture } from "../engine/replication/Architecture.ts"
 import { AttemptFailureSummary } from "../engine/replication/FailureReason.ts"

@@ -3,7 +3,8 @@
  * hands over, and `record`, THE function that persists it on the attempt (transport, stats, output,
  * succeeded or failed) and turns it into the retry loop's outcome. Schema-first; no SQL.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import { FailureReason } from "../engine/replication/FailureReason.ts"
 import { StreamSyncStats, SyncStats } from "../engine/replication/SyncStats.ts"

@@ -2,7 +2,7 @@
  * An attempt's log lines as the store keeps them: numbered from 0 per attempt, with time, level and
  * origin, read back in pages. Schema-first (served over HTTP); imports only `effect` and models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { LogLevel } from "../engine/protocol/AirbyteMessage.ts"
 import { EpochMs } from "./Job.ts"
 

@@ -4,8 +4,9 @@
  * commands, configs with secrets resolved at run time), read its schedule and retry policy. The CLI
  * implements it with src/config. Declares no I/O.
  */
-import { Context, Data } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
 import type { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import type { IpcOptions } from "../engine/IpcOptions.ts"
 import type { RetryPolicy } from "./RetryPolicy.ts"

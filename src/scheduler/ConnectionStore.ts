@@ -3,8 +3,9 @@
  * STREAM/GLOBAL/LEGACY state handed to the next read, plus the history of which attempt committed
  * what. The scheduler calls it; `src/store/` implements it. Declares no SQL.
  */
-import { Context, Schema } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Schema from "effect/Schema"
+import type * as Effect from "effect/Effect"
 import * as M from "../engine/protocol/AirbyteMessage.ts"
 import type { StateInput } from "../engine/replication/ConnectionState.ts"
 import { AttemptNumber, ConnectionId, JobId } from "./Ids.ts"

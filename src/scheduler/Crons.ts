@@ -5,7 +5,12 @@
  * on shared PostgreSQL the takeover of the jobs of servers whose dataplane heartbeat stopped.
  * Conditional updates and the one-active-sync index make them safe to run on several servers at once.
  */
-import { Clock, Cron, Data, Effect, Result, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Cron from "effect/Cron"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import { type ConnectionSchedule, ConnectionSpecs } from "./ConnectionSpecs.ts"
 import { ConnectionStore } from "./ConnectionStore.ts"
 import { DataplaneStore } from "./DataplaneStore.ts"

@@ -3,8 +3,8 @@
  * `sluice serve` process) logs a heartbeat; an hourly clean-up keeps each dataplane's latest row and
  * deletes rows older than 24 h. `src/store/` implements it. Declares no SQL.
  */
-import { Context } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { StoreError } from "./StoreErrors.ts"
 import type { DataplaneId } from "./Workload.ts"
 

@@ -2,7 +2,7 @@
  * Branded ids of the scheduler's domain: jobs, attempts and connections. Schema-first so they decode
  * at every edge (SQL rows, HTTP). Imports only `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A job's id: the `jobs.id` bigserial, a positive integer. */
 export const JobId = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).pipe(Schema.brand("JobId"))

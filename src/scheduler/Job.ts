@@ -3,7 +3,7 @@
  * redacted spec that ran. Times are epoch milliseconds here; Date exists only at the SQL edge.
  * Schema-first (persisted and served over HTTP); imports only `effect` and engine/scheduler models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import { JobId } from "./Ids.ts"
 import { JobStatus } from "./JobStatus.ts"

@@ -4,7 +4,14 @@
  * and lets `RetryManager.runWithRetries` decide what follows — the next attempt resumes from the
  * committed state. Cancelling ends the job and its workloads (their workers stop). No SQL or HTTP.
  */
-import { Clock, Context, Data, Duration, Effect, FiberSet, Layer, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as FailureReason from "../engine/replication/FailureReason.ts"
 import * as AttemptFailures from "./AttemptFailures.ts"
 import { ConnectionSpecs } from "./ConnectionSpecs.ts"

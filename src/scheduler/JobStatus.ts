@@ -2,7 +2,9 @@
  * The job and attempt state machines (reference/airbyte-platform.md §2): closed status vocabularies
  * and THE job transition function, which every status change goes through. Pure; imports only `effect`.
  */
-import { Data, Result, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 export const JobStatus = Schema.Literals(["pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled"])
 export type JobStatus = typeof JobStatus.Type

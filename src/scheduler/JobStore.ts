@@ -2,8 +2,9 @@
  * The storage port for jobs, attempts, their stats and logs. The scheduler calls it; `src/store/`
  * implements it. Every status change goes through `JobStatus.transition`. Declares no SQL.
  */
-import { Context, Schema } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Schema from "effect/Schema"
+import type * as Effect from "effect/Effect"
 import { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import type { Architecture } from "../engine/replication/Architecture.ts"
 import type { AttemptFailureSummary } from "../engine/replication/FailureReason.ts"

@@ -3,8 +3,9 @@
  * the default) or, next, a Kubernetes pod — and hands back a handle to await or stop it. The launch
  * loop (WorkloadLauncher.ts) decides when; a launcher only knows how.
  */
-import { Context, Data } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
 import type { Workload } from "./Workload.ts"
 
 export interface LaunchRequest {

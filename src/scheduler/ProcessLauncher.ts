@@ -3,7 +3,9 @@
  * --server <url>` with its token in SLUICE_WORKLOAD_TOKEN, in its own process group so that stopping
  * it reaches what the worker forked. Imports node:child_process, `effect` and the engine's process groups.
  */
-import { Deferred, Effect, Layer } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { spawn } from "node:child_process"
 import { groupHasMembers, killGroup } from "../engine/ProcessGroup.ts"
 import { LaunchFailed, Launcher, type LaunchRequest, type RunningWorker } from "./Launcher.ts"

@@ -3,7 +3,9 @@
  * after a failed attempt (retry after a wait, or fail the job) and `runWithRetries`, the attempt loop.
  * Imports only `effect`, `src/engine` and RetryPolicy; callers persist through the callbacks.
  */
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { AttemptFailureSummary } from "../engine/replication/FailureReason.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 

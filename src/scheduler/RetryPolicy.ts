@@ -3,7 +3,13 @@
  * complete-failure backoff, Airbyte's env vars, per-connection overrides and the backoff as an Effect
  * Schedule. Imports only `effect` and `src/engine`; no storage, no reads of `process.env`.
  */
-import { Cause, Data, Duration, Effect, Exit, Schedule, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as SchemaErrors from "../engine/SchemaErrors.ts"
 
 const Limit = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))

@@ -3,8 +3,9 @@
  * `RetryManager.RetryState`), so a restarted scheduler resumes the retry policy where it stopped.
  * The RetryManager's caller reads and writes it; `src/store/` implements it. Declares no SQL.
  */
-import { Context } from "effect"
-import type { Effect, Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { JobId } from "./Ids.ts"
 import type { RetryState } from "./RetryManager.ts"
 import type { JobNotFound, StoreError } from "./StoreErrors.ts"

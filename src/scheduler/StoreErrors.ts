@@ -2,7 +2,8 @@
  * The errors of the storage ports. Schema-tagged (with an HTTP status) where the API will send them;
  * Data-tagged where they stay in the process. Imports only `effect` and scheduler models.
  */
-import { Data, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Schema from "effect/Schema"
 import { AttemptNumber, ConnectionId, JobId } from "./Ids.ts"
 import type { JobStatus } from "./JobStatus.ts"
 

@@ -4,7 +4,9 @@
  * state, and hand committed states, progress stats and log lines to the caller's sink. Returns how
  * it ended as an `AttemptEnd`; persisting that end is the caller's (see AttemptEnd.record).
  */
-import { Data, Duration, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Runtime from "../engine/ConnectorRuntime.ts"
 import type { LogEntry } from "../engine/ConnectorProcess.ts"
 import type * as M from "../engine/protocol/AirbyteMessage.ts"

@@ -4,7 +4,8 @@
  * persisted by `AttemptEnd.record` — and persists states, stats, logs, failures and retry counters
  * through the ports. Knows nothing of config files, SQL or terminals: callers pass resolved inputs.
  */
-import { type Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { LogEntry } from "../engine/ConnectorProcess.ts"
 import type * as M from "../engine/protocol/AirbyteMessage.ts"
 import type { TransportPreference } from "../engine/replication/Architecture.ts"

@@ -3,7 +3,7 @@
  * statuses, types, priorities, ids — and THE workload transition table every status change obeys.
  * Schema-first (persisted and served over HTTP); pure; imports only `effect` and scheduler models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { AttemptNumber, ConnectionId, JobId } from "./Ids.ts"
 import { EpochMs } from "./Job.ts"
 

@@ -3,7 +3,7 @@
  * a workload that has ended is 410 Gone (the worker stops); a call that comes too early is 409.
  * Imports only `effect` and scheduler models.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { WorkloadId, WorkloadStatus } from "./Workload.ts"
 
 export class WorkloadNotFound extends Schema.TaggedError<WorkloadNotFound>()("WorkloadNotFound", {

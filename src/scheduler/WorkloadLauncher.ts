@@ -6,7 +6,12 @@
  * (cancelled, failed by the monitor) and fails workloads whose worker exited without reporting.
  * Excess work stays queued; slots free only when a worker process has exited.
  */
-import { Clock, Effect, Fiber, FiberSet, Schedule, Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import { createHash, randomBytes } from "node:crypto"
 import { JobStore } from "./JobStore.ts"
 import { Launcher, type RunningWorker } from "./Launcher.ts"

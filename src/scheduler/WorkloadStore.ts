@@ -4,8 +4,8 @@
  * FOR UPDATE SKIP LOCKED and a redelivery window; claim is the exclusivity gate. The scheduler, the
  * launchers, the monitor and the API call it; `src/store/` implements it. Declares no SQL.
  */
-import { Context } from "effect"
-import type { Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { AttemptNumber, ConnectionId, JobId } from "./Ids.ts"
 import type { StoreError } from "./StoreErrors.ts"
 import type { DataplaneId, Workload, WorkloadId, WorkloadStatus, WorkloadType } from "./Workload.ts"

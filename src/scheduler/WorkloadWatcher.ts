@@ -3,7 +3,9 @@
  * somebody waits for in one query and completes their waiters (the workload API's terminal signal,
  * polled: LISTEN/NOTIFY does not work on the embedded database). Imports only scheduler ports.
  */
-import { Deferred, Effect, Schedule } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { StoreError } from "./StoreErrors.ts"
 import * as W from "./Workload.ts"
 import { WorkloadStore } from "./WorkloadStore.ts"

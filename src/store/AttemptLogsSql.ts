@@ -4,7 +4,9 @@
  * Store-internal.
  */
 import type { PgClient } from "@effect/sql-pg"
-import { Array as Arr, Effect, Schema } from "effect"
+import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { SqlError } from "effect/sql"
 import { type LogLine, LogPage } from "../scheduler/AttemptLog.ts"
 import type { AttemptNumber, JobId } from "../scheduler/Ids.ts"

@@ -4,7 +4,10 @@
  * place that writes SQL for connections. Needs a migrated PgClient (see Database.ts).
  */
 import { PgClient } from "@effect/sql-pg"
-import { Array as Arr, Effect, Layer, Schema } from "effect"
+import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as M from "../engine/protocol/AirbyteMessage.ts"
 import { clean, type StateInput } from "../engine/replication/ConnectionState.ts"
 import {

@@ -3,7 +3,9 @@
  * dataplane's latest row, delete rows older than the cut-off). Store-internal SQL only.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { DataplaneStore } from "../scheduler/DataplaneStore.ts"
 import { DataplaneId } from "../scheduler/Workload.ts"
 import { orStoreError } from "./SqlFailure.ts"

@@ -3,7 +3,8 @@
  * Date, jsonb parsed, snake_case) and their decoding into the scheduler's models (camelCase, epoch
  * milliseconds, branded ids). Store-internal.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { StreamSyncStats, SyncStats } from "../engine/replication/SyncStats.ts"
 import { Attempt } from "../scheduler/Attempt.ts"
 import { Job } from "../scheduler/Job.ts"

@@ -4,7 +4,11 @@
  * only place that writes SQL for jobs. Needs a migrated PgClient (see Database.ts).
  */
 import { PgClient } from "@effect/sql-pg"
-import { Array as Arr, Clock, Effect, Layer, Schema } from "effect"
+import * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { JsonObject } from "../engine/protocol/AirbyteMessage.ts"
 import type { Architecture } from "../engine/replication/Architecture.ts"
 import type { AttemptFailureSummary } from "../engine/replication/FailureReason.ts"

@@ -3,7 +3,7 @@
  * applied ids in `sluice_migrations` (inside a transaction, under a table lock, so several servers
  * may start at once). SQL valid on PostgreSQL 15+ and PGlite. Never edit a released migration.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { Migrator, SqlClient } from "effect/sql"
 
 const statements = (...queries: ReadonlyArray<(sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>>) =>

@@ -4,7 +4,10 @@
  * migrated PgClient (see Database.ts).
  */
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { JobId } from "../scheduler/Ids.ts"
 import { RetryState } from "../scheduler/RetryManager.ts"
 import { RetryStateStore } from "../scheduler/RetryStateStore.ts"

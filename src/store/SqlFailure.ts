@@ -2,7 +2,8 @@
  * Turns what the driver and row decoding can fail with (SqlError, SchemaError) into the ports'
  * StoreError, keeping domain errors as they are. Store-internal.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { SqlError } from "effect/sql"
 import { StoreError } from "../scheduler/StoreErrors.ts"
 

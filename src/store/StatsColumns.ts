@@ -2,7 +2,8 @@
  * SyncStats ↔ the stats columns of sync_stats and stream_stats: counts as bigint, seconds as double
  * precision, phase times as timestamptz. Exhaustive by type over SyncStats. Store-internal.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Statement } from "effect/sql"
 import type { SqlClient } from "effect/sql"
 import { SyncStats } from "../engine/replication/SyncStats.ts"

@@ -3,8 +3,9 @@
  * created with O_EXCL, holding the owner's pid) taken for the life of a scope. A lock whose process
  * is gone is stale and taken over. Store-internal; no SQL.
  */
-import { Data, Effect } from "effect"
-import type { Scope } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { join } from "node:path"

@@ -4,7 +4,9 @@
  * supersede on create, and the monitor's overdue sweeps. The only place that writes workload SQL.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { Statement } from "effect/sql"
 import type { JobId } from "../scheduler/Ids.ts"
 import * as W from "../scheduler/Workload.ts"

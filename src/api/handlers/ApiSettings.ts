@@ -3,7 +3,8 @@
  * the dataplane id and version for /health, and the worker heartbeat timing and replication limits
  * sent in each input.
  */
-import { Context, type Redacted } from "effect"
+import * as Context from "effect/Context"
+import type * as Redacted from "effect/Redacted"
 import type { ReplicationSettings } from "../../scheduler/SyncAttempt.ts"
 
 export class ApiSettings extends Context.Service<ApiSettings, {

@@ -3,7 +3,9 @@
  * configured: every request passes; `serve` allows that on loopback only); WorkerAuth accepts the
  * API token (admin) or a workload token, found by its SHA-256 in the store.
  */
-import { Effect, Layer, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { WorkloadStore } from "../../scheduler/WorkloadStore.ts"
 import { Unauthorized } from "../ApiErrors.ts"

@@ -3,7 +3,7 @@
  * ConnectionSpecs, and sync/check/discover/spec through the JobRunner. The declared errors go out
  * with their status; a store failure is a 500.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { ConnectionSpecs, type SpecInvalid } from "../../scheduler/ConnectionSpecs.ts"
 import { ConnectionStore } from "../../scheduler/ConnectionStore.ts"

@@ -2,7 +2,7 @@
  * Handlers of the jobs group: list (filters, cursor paging), get (JobInfoRead), get light, cancel
  * through the JobRunner, and an attempt's logs by offset.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { toJobInfoRead, toJobRead } from "../../scheduler/JobInfoRead.ts"
 import { JobStore } from "../../scheduler/JobStore.ts"

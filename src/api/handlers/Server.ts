@@ -3,7 +3,8 @@
  * /api/v1/openapi.json, as one router layer. Needs the stores, the JobRunner, ConnectionSpecs and
  * ApiSettings; the CLI serves it (NodeHttpServer) and tests call it through HttpApiTest.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { Api, OPENAPI_PATH } from "../Api.ts"
 import { ApiSettings } from "./ApiSettings.ts"

@@ -4,7 +4,8 @@
  * stats, logs and the attempt's end through the stores. The input carries the connection resolved by
  * ConnectionSpecs — secrets included — and goes only to the holder of the workload's token.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { HttpApiBuilder } from "effect/http-api"
 import * as AttemptEnd from "../../scheduler/AttemptEnd.ts"
 import { ConnectionSpecs } from "../../scheduler/ConnectionSpecs.ts"

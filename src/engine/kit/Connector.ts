@@ -4,7 +4,10 @@
  * argv, files, stdout framing and transports; implementations only produce or consume messages.
  * Must not import plugins, SQL, HTTP or k8s.
  */
-import { Data, type Effect, type Schema, type Stream } from "effect"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { SourceMessage } from "../protocol/RecordLines.ts"
 import type { IpcOptions } from "../IpcOptions.ts"

@@ -6,7 +6,12 @@
  */
 import * as NodeSink from "@effect/platform-node/NodeSink"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Cause, Data, Effect, Exit, Schema, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { readFile } from "node:fs/promises"
 import { parseArgs } from "node:util"
 import * as M from "../protocol/AirbyteMessage.ts"

@@ -5,7 +5,9 @@
  * stats. Imports only the engine's protocol, Batch and the kit.
  */
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Effect, Schedule, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import * as Batch from "../Batch.ts"
 import * as M from "../protocol/AirbyteMessage.ts"

@@ -3,7 +3,8 @@
  * stream in the `--state` input (STREAM, GLOBAL or LEGACY), and a read's output as plain protocol
  * messages. Imports only effect, Batch, the protocol and the connector contract.
  */
-import { Effect, type Stream } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import * as Batch from "../Batch.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import { expand, MalformedRecordLines, type SourceMessage } from "../protocol/RecordLines.ts"

@@ -2,7 +2,7 @@
  * Builds a connector's SPEC from its config Schema, so the JSON Schema users see and the decoder
  * the connector runs can never disagree. Imports only `effect` and the protocol.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type * as M from "../protocol/AirbyteMessage.ts"
 
 /** The config Schema as a draft-07 JSON Schema (Airbyte's `connectionSpecification`). */

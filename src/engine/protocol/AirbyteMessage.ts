@@ -3,7 +3,7 @@
  * and every payload. Every object is open: unknown fields survive a decode/encode round trip.
  * Pure data; must not import anything outside `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Rest = [Schema.Record(Schema.String, Schema.Unknown)] as const
 

@@ -3,7 +3,12 @@
  * Framing handles lines split across chunks, CRLF and a maximum line size. Must not import
  * anything outside `effect` and this folder.
  */
-import { Cause, Data, Effect, Exit, Schema, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Pull from "effect/Pull"
 import * as M from "./AirbyteMessage.ts"
 import { isRecordLines, jsonlBytes, MalformedRecordLines, type SourceMessage } from "./RecordLines.ts"

@@ -2,7 +2,7 @@
  * The socket-mode codec's errors and frame size cap. Must not import anything outside effect and this
  * folder's Jsonl.ts (for InvalidMessage); every other Protobuf module imports this one.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import type { InvalidMessage } from "./Jsonl.ts"
 
 // ---------------------------------------------------------------------------------------------- ERRORS

@@ -3,7 +3,7 @@
  * whether retrying can help. Schema-first: they are persisted and sent over HTTP. Imports only
  * `effect` and engine modules.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { ConnectorFailure } from "../ConnectorFailure.ts"
 
 export const FailureOrigin = Schema.Literals([

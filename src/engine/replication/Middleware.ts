@@ -3,7 +3,10 @@
  * with a Schema, validates it against the configured catalog before any process starts, rewrites the
  * catalog the destination sees, and transforms RECORD batches. No SQL, HTTP or k8s.
  */
-import { Data, type Effect, type Schema, type Stream } from "effect"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import * as Batch from "../Batch.ts"
 

@@ -4,7 +4,9 @@
  * moment the destination acknowledges it, and returns a typed result — failures are data, never a
  * failed Effect. No SQL, HTTP or k8s here.
  */
-import { Cause, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { ConnectorFailure } from "../ConnectorFailure.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import { decide, socketCount } from "./Architecture.ts"

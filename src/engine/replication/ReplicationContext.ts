@@ -2,7 +2,9 @@
  * The types shared by the replication entry point and its transports: the attempt's input, limits,
  * the commit port, and what a transport gets to run. No runtime code beyond the error class.
  */
-import { Data, type Duration, type Effect } from "effect"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import type { ConnectorDefinition, LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { Architecture, TransportPreference } from "./Architecture.ts"

@@ -2,7 +2,7 @@
  * The failures the engine itself detects while replicating (not a connector's exit): unknown
  * acknowledgements, a destination that stops acknowledging or ends without doing so.
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import * as FailureReason from "./FailureReason.ts"
 import { ReplicationError } from "./ReplicationContext.ts"
 

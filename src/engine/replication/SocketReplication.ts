@@ -6,7 +6,9 @@
  * At the cap of states waiting for an acknowledgement Sluice stops reading the source's stdout: the
  * source blocks on its next stdout write, and with it its socket writes, until the destination catches up.
  */
-import { Effect, Semaphore, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
 import { join } from "node:path"
 import { ConnectorHost } from "../ConnectorHost.ts"
 import * as Runtime from "../ConnectorRuntime.ts"

@@ -3,7 +3,9 @@
  * stdin; the destination's echoed states commit through the port. Backpressure end to end: pipes
  * between processes, and a cap on states waiting for an acknowledgement.
  */
-import { Cause, Effect, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { ConnectorFailure } from "../ConnectorFailure.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Batch from "../Batch.ts"

@@ -3,7 +3,10 @@
  * acknowledged states, CONTROL messages), the acknowledgement watchdog, the cap of states waiting for
  * an acknowledgement, the source heartbeat and the progress reporter.
  */
-import { Duration, Effect, Latch, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Latch from "effect/Latch"
+import * as Stream from "effect/Stream"
 import type { LogEntry } from "../ConnectorProcess.ts"
 import type * as M from "../protocol/AirbyteMessage.ts"
 import type { ReplicationError, TransportContext } from "./ReplicationContext.ts"

@@ -3,7 +3,7 @@
  * rejected and filtered counts, state counts and timings, phase times. Schema-first: persisted by the
  * scheduler and served by the API. Imports only `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Count = Schema.Number
 const EpochMs = Schema.optionalKey(Schema.Number)

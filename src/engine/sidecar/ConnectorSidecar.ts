@@ -5,7 +5,12 @@
  * it on the run's `terminate` marker (SIGTERM, SIGKILL after the grace). Exits 0 when the worker
  * writes `done`, 1 when the worker never shows up or stops heart-beating. No SQL, HTTP or k8s here.
  */
-import { Deferred, Duration, Effect, Fiber, Schedule, Schema } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import { type ChildProcess, spawn } from "node:child_process"
 import { statSync } from "node:fs"
 import { mkdir, open, readdir, readFile, writeFile } from "node:fs/promises"

@@ -6,7 +6,14 @@
  * run or stops heart-beating fails the run with a clear ConnectorFailure instead of hanging.
  * No SQL, HTTP or k8s here.
  */
-import { Deferred, Duration, Effect, Fiber, Option, Schedule, Schema, type Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { execFile } from "node:child_process"
 import { constants, openSync } from "node:fs"
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises"

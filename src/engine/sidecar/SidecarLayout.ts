@@ -16,7 +16,7 @@
  *     terminate                              the worker stops the run: SIGTERM, SIGKILL after the grace
  * ```
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { rename, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 

@@ -3,7 +3,9 @@
  * `destinationStats` at once. For benchmarks and tests of the engine without disk cost. It declares
  * `readsRecordData: false`, so the kit reads only each record's envelope: record data is not validated.
  */
-import { Effect, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { DestinationConnector } from "../../engine/kit/Connector.ts"
 import { makeSpec } from "../../engine/kit/Spec.ts"
 import { fullIpc } from "../../engine/IpcOptions.ts"

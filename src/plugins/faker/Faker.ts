@@ -3,7 +3,10 @@
  * with incremental STREAM state on `updated_at` and deterministic fault injection (fail on early
  * attempts, fail after N records). Imports only `src/engine` and `effect`.
  */
-import { Effect, Option, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { ConnectorError, type ConnectorContext, type InputState, type SourceConnector } from "../../engine/kit/Connector.ts"
 import { makeSpec } from "../../engine/kit/Spec.ts"
 import { streamEstimateTrace, streamStateOf, streamStatusTrace } from "../../engine/kit/SourceMessages.ts"

@@ -4,7 +4,9 @@
  * A STATE is echoed only after every earlier record is written and fsynced. Imports only
  * `src/engine`, `effect` and `node:`.
  */
-import { Effect, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import { constants as fsConstants } from "node:fs"
 import { access, type FileHandle, mkdir, open } from "node:fs/promises"

@@ -2,7 +2,8 @@
  * The "drop" mapper: removes one top-level field of one stream from its records and its JSON schema.
  * A primary-key or cursor field cannot be dropped. Imports only src/engine, effect and node builtins.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 import * as Target from "./StreamTarget.ts"
 

@@ -8,7 +8,9 @@
  * plaintext is the UTF-8 text of the value: a string as is, anything else as JSON (keys sorted).
  */
 import * as Crypto from "node:crypto"
-import { Data, Effect, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 import * as Target from "./StreamTarget.ts"
 

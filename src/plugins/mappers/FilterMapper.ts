@@ -3,7 +3,8 @@
  * drops the others (counted as filtered out by the engine). The predicate is compiled once, at make.
  * Imports only src/engine, effect and node builtins.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 import * as Predicate from "./Predicate.ts"
 import * as Target from "./StreamTarget.ts"

@@ -4,7 +4,8 @@
  * Imports only src/engine, effect and node builtins.
  */
 import * as Crypto from "node:crypto"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 import * as Target from "./StreamTarget.ts"
 

@@ -3,7 +3,8 @@
  * and a compiler that validates a predicate against the stream's schema once and turns it into a plain
  * closure over record data. Imports only src/engine, effect and node builtins.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import type { MiddlewareConfigError } from "../../engine/replication/Middleware.ts"
 import * as Target from "./StreamTarget.ts"

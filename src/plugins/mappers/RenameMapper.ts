@@ -3,7 +3,8 @@
  * (`properties`, `required`) and its primary key and cursor. Imports only src/engine, effect and node
  * builtins.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import type { MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 import * as Target from "./StreamTarget.ts"

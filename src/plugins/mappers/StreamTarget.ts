@@ -3,7 +3,7 @@
  * validates them (errors name the config path), rewrites that stream in the catalog, and maps the
  * stream's RECORDs batch by batch. Imports only src/engine, effect and node builtins.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import { MiddlewareConfigError, type MiddlewareContext } from "../../engine/replication/Middleware.ts"
 

@@ -5,7 +5,8 @@
  * builtins.
  */
 import * as Crypto from "node:crypto"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import { MiddlewareConfigError, type MiddlewarePlugin } from "../../engine/replication/Middleware.ts"
 

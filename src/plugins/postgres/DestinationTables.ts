@@ -5,7 +5,7 @@
  * overwrite's `<table>__sluice_tmp` and its swap, append_dedup's unique index and staging table.
  * Imports the kit and this folder.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import { ConnectorError } from "../../engine/kit/Connector.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"

@@ -6,7 +6,7 @@
  * table and are merged (the latest cursor wins, then the latest record) when its load ends.
  * Imports `pg-copy-streams`, `effect` and this folder.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { CopyStreamQuery } from "pg-copy-streams"
 import type { ConnectorError } from "../../engine/kit/Connector.ts"
 import { META_COLUMNS, type Prepared } from "./DestinationTables.ts"

@@ -4,7 +4,7 @@
  * ConnectorErrors that say which problem it is (unreachable, credentials, database, permission).
  * Imports `pg`, `effect` and the connector kit only.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { ConnectionOptions } from "node:tls"
 import type pg from "pg"
 import { ConnectorError } from "../../engine/kit/Connector.ts"

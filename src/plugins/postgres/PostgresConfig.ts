@@ -3,7 +3,7 @@
  * `password` a connector receives is the resolved string). The one definition: src/config imports it.
  * Imports only `effect`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const NonEmptyString = Schema.String.check(Schema.isNonEmpty())
 const Port = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }, { expected: "a port number between 1 and 65535" }))

@@ -6,7 +6,8 @@
  * arrives. Values that do not fit their column are nulled and listed in `_sluice_meta.changes`.
  * Imports the connector kit, `effect` and this folder.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import * as Batch from "../../engine/Batch.ts"
 import { ConnectorError, type DestinationConnector } from "../../engine/kit/Connector.ts"

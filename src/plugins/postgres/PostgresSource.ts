@@ -4,7 +4,7 @@
  * lists the readable tables with JSON Schema types and primary keys; `read` is in SourceRead.ts.
  * Imports the connector kit, `effect` and this folder.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { ConnectorError, SourceConnector } from "../../engine/kit/Connector.ts"
 import { makeSpec } from "../../engine/kit/Spec.ts"
 import { fullIpc } from "../../engine/IpcOptions.ts"

@@ -3,7 +3,7 @@
  * configured schemas with their columns (domains resolved), primary keys, SELECT privilege and row
  * estimates, and the Airbyte streams they become. Imports the kit's protocol types and this folder.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import * as Pg from "./PgClient.ts"
 import type { ConnectionConfig } from "./PostgresConfig.ts"

@@ -4,7 +4,9 @@
  * full refresh or incremental on the user's cursor column, STREAM states with record counts.
  * Ties on the cursor: see docs/connectors-postgres.md ("Incremental reads"). Imports the kit and this folder.
  */
-import { Effect, Option, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { ConnectorError, type InputState } from "../../engine/kit/Connector.ts"
 import { streamEstimateTrace, streamStatusTrace } from "../../engine/kit/SourceMessages.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"

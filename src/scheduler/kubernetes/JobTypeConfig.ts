@@ -4,7 +4,8 @@
  * pods from JOB_*, CHECK_JOB_*, DISCOVER_JOB_*, SPEC_JOB_* env vars, each field falling back to the
  * default, plus per-connection overrides. Pure; imports only `effect`.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 
 export type JobKind = "default" | "check" | "discover" | "spec"
 

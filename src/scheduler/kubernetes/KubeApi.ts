@@ -4,7 +4,10 @@
  * connections) and is then retried with a Schedule; 403 gets a message naming the missing permission.
  */
 import { ApiException } from "@kubernetes/client-node"
-import { Data, Duration, Effect, Schedule } from "effect"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 
 export class KubeApiError extends Data.TaggedError("KubeApiError")<{
   readonly operation: string

@@ -7,7 +7,11 @@
  * @kubernetes/client-node and `effect`.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod, Watch } from "@kubernetes/client-node"
-import { Clock, Deferred, Effect, Layer, type Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schedule from "effect/Schedule"
 import { LaunchFailed, Launcher, type LaunchRequest, type RunningWorker } from "../Launcher.ts"
 import type { Workload } from "../Workload.ts"
 import * as KubeApi from "./KubeApi.ts"

@@ -5,7 +5,7 @@
  * wired to the workload store. Imports @kubernetes/client-node, `effect` and scheduler ports.
  */
 import { KubeConfig } from "@kubernetes/client-node"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import { ConnectionStore } from "../ConnectionStore.ts"
 import { ConnectionId } from "../Ids.ts"

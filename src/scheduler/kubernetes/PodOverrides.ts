@@ -4,7 +4,8 @@
  * { source: { cpu, memory }, destination }`): the Schema the config language validates with (paths in
  * errors), and the ConnectionOverride the pod builder applies. Pure; imports only `effect`.
  */
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { QUANTITY, type Resources } from "./JobTypeConfig.ts"
 import type { ConnectionOverride } from "./PodSpec.ts"
 
