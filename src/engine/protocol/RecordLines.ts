@@ -36,7 +36,6 @@ export class MalformedRecordLines extends Error {
 }
 
 const TAIL = [0x7d, 0x7d, 0x0a] // `}}\n`
-const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 const startOf = (lines: RecordLines, i: number) => (i === 0 ? 0 : lines.ends[i - 1]!)
@@ -47,20 +46,20 @@ const startOf = (lines: RecordLines, i: number) => (i === 0 ? 0 : lines.ends[i -
  */
 export const jsonlBytes = (lines: RecordLines): Uint8Array | MalformedRecordLines => {
   if (lines.partitionId === undefined) return lines.bytes
-  const tail = encoder.encode(`,"partition_id":${JSON.stringify(lines.partitionId)}}}\n`)
-  const out: Uint8Array = Buffer.allocUnsafe(lines.bytes.length + lines.ends.length * (tail.length - TAIL.length))
+  const tail = Buffer.from(`,"partition_id":${JSON.stringify(lines.partitionId)}}}\n`)
+  const b = Buffer.from(lines.bytes.buffer, lines.bytes.byteOffset, lines.bytes.byteLength)
+  const out = Buffer.allocUnsafe(b.length + lines.ends.length * (tail.length - TAIL.length))
   let at = 0
+  let start = 0
   for (let i = 0; i < lines.ends.length; i++) {
-    const start = startOf(lines, i)
     const end = lines.ends[i]!
-    const b = lines.bytes
     if (end - start < 4 || b[end - 3] !== TAIL[0] || b[end - 2] !== TAIL[1] || b[end - 1] !== TAIL[2]) {
       return new MalformedRecordLines(lines.stream, i, "it does not end with }}\\n")
     }
-    out.set(b.subarray(start, end - TAIL.length), at)
-    at += end - TAIL.length - start
-    out.set(tail, at)
-    at += tail.length
+    // Buffer#copy takes offsets: no view per record.
+    at += b.copy(out, at, start, end - TAIL.length)
+    at += tail.copy(out, at)
+    start = end
   }
   return out
 }
