@@ -3,11 +3,15 @@
  * parsing its `data`: for destinations that declared they never look at record data (dev-null), where
  * `JSON.parse` of every record was most of their CPU. Pure; must not import anything outside this folder.
  *
- * The skim accepts only the plain shape `{"type":"RECORD","record":{<scalars>,"data":{…}<,scalars>}}`,
- * where every other member of `record` is one of the four envelope keys with a string (no escapes) or
- * number value. Anything else (whitespace, escapes, `meta`, other keys, a non-object `data`) returns
- * undefined and the caller parses the line in full. The skim checks the envelope, not the data: `data`
- * is only known to start with `{` and end with `}`.
+ * The skim accepts only the plain shape `{"type":"RECORD","record":{<scalars>,"data":{…},<scalars>}}`
+ * in the protocol's member order (`emitted_at` after `data`, as Sluice's kit, Airbyte's CDKs and
+ * `JSON.stringify` of a record write it), where every other member of `record` is one of the four
+ * envelope keys with a string (no escapes) or number value. Anything else it sees (whitespace,
+ * escapes, `meta` or other keys around the scalars, a non-object `data`, `emitted_at` before `data`)
+ * returns undefined and the caller parses the line in full. The skim checks the envelope, not the data:
+ * `data` is only known to start with `{` and end with `}`. So an object- or array-valued member placed
+ * between `data` and `emitted_at` (no known writer does) would be taken as part of `data` and dropped
+ * with it; finding it would mean scanning the data, which costs as much as parsing it.
  */
 import type * as M from "./AirbyteMessage.ts"
 
@@ -82,6 +86,8 @@ export const skimRecord = (line: string): M.RecordMessage | undefined => {
     if (keyEnd === -1 || line.charCodeAt(keyEnd + 1) !== COLON) return undefined
     const key = line.slice(at + 1, keyEnd)
     at = keyEnd + 2
+    // emitted_at comes after data in the protocol's order; in any other order parse in full.
+    if (key === "emitted_at") return undefined
     if (key === "data") {
       if (line.charCodeAt(at) !== OPEN) return undefined
       dataStart = at

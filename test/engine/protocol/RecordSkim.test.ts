@@ -15,12 +15,12 @@ const expected = (line: string) => {
 describe("skimRecord", () => {
   const data = { id: 1, name: "a \"quoted\" }}, \\ value", nested: { list: [1, { "emitted_at": 5 }], "partition_id": "fake" }, "}": "{" }
 
-  it("reads the envelope of plain records whatever the member order, without parsing data", () => {
+  it("reads the envelope of plain records, scalars before and after data, without parsing data", () => {
     const records = [
       { stream: "users", data, emitted_at: 1700000000000 },
-      { stream: "users", emitted_at: 17, data },
       { namespace: "public", stream: "users", data, emitted_at: 1.5e12, partition_id: "AbC123" },
-      { partition_id: "p", emitted_at: -3, stream: "s", namespace: "n", data },
+      { partition_id: "p", stream: "s", namespace: "n", data, emitted_at: -3 },
+      { stream: "users", data, partition_id: "p", emitted_at: 2 },
       { stream: "users", data: {}, emitted_at: 0 }
     ]
     for (const record of records) {
@@ -34,6 +34,8 @@ describe("skimRecord", () => {
   it("gives up on anything outside the plain shape", () => {
     const lines = [
       JSON.stringify({ record: { stream: "users", data, emitted_at: 1 }, type: "RECORD" }), // members in another order
+      JSON.stringify({ type: "RECORD", record: { stream: "users", emitted_at: 1, data } }), // emitted_at before data
+      JSON.stringify({ type: "RECORD", record: { stream: "users", emitted_at: 1, data, meta: { changes: [] } } }),
       `{"type": "RECORD","record":{"stream":"users","data":{},"emitted_at":1}}`, // whitespace
       `{"type":"RECORD","record":{"stream":"us\\"ers","data":{},"emitted_at":1}}`, // escape in the stream
       `{"type":"RECORD","record":{"stream":"users","data":{},"emitted_at":1,"partition_id":"a\\"b"}}`, // escape after data
