@@ -69,7 +69,7 @@ export interface DestinationConnector<C> extends ConnectorBase<C> {
   /**
    * `false` when `write` never looks at a record's `data` (dev-null). The kit then hands it records with
    * empty `data` and does not parse what it can skip: JSONL records in the plain shape
-   * (protocol/RecordSkim.ts) and SLUICE_PROTOBUF typed data. Envelopes, states and socket-mode counts
+   * (protocol/RecordSkim.ts), SLUICE_PROTOBUF typed data and PROTOBUF cells. Envelopes, states and socket-mode counts
    * are checked as always; the data itself is not validated. Default true.
    */
   readonly readsRecordData?: boolean | undefined

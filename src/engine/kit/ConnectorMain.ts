@@ -20,6 +20,7 @@ import { MalformedRecordLines, type SourceMessage } from "../protocol/RecordLine
 import * as SchemaErrors from "../SchemaErrors.ts"
 import { type AnyConnector, ConnectorError, type ConnectorContext, type InputState } from "./Connector.ts"
 import * as DataChannel from "./DataChannel.ts"
+import { malformedLinesError } from "./SourceMessages.ts"
 
 export const COMMANDS = ["spec", "check", "discover", "read", "write"] as const
 export type ConnectorCommandName = typeof COMMANDS[number]
@@ -212,9 +213,7 @@ export const runConnector = (connector: AnyConnector, argv: ReadonlyArray<string
     const write = (messages: Stream.Stream<SourceMessage, ConnectorError>) =>
       Stream.run(Stream.mapArrayEffect(messages, (batch) => {
         const bytes = Jsonl.encodeSourceBatch(batch)
-        return bytes instanceof MalformedRecordLines
-          ? Effect.fail(new ConnectorError({ failureType: "system_error", message: bytes.message }))
-          : Effect.succeed([bytes] as const)
+        return bytes instanceof MalformedRecordLines ? Effect.fail(malformedLinesError(bytes)) : Effect.succeed([bytes] as const)
       }), sink)
     const result = yield* Effect.exit(write(messagesFor(connector, command as ConnectorCommandName, parsed.values, io)))
     if (Exit.isSuccess(result)) return 0

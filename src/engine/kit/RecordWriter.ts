@@ -189,14 +189,13 @@ const SLAB_BYTES = 1024 * 1024
 /** The most bytes one scalar value other than a string can take (a number's shortest form is ≤ 25). */
 const SCALAR_BYTES = 32
 const HEX_CODES = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0))
-const utf8Of = (text: string) => utf8.encode(text)
 /** `YYYY-MM-DDT` bytes per epoch day. */
 const DAY_PREFIX_BYTES = new Map<number, Uint8Array>()
 const dayPrefixBytes = (day: number): Uint8Array => {
   let prefix = DAY_PREFIX_BYTES.get(day)
   if (prefix === undefined) {
     if (DAY_PREFIX_BYTES.size >= 4096) DAY_PREFIX_BYTES.clear()
-    prefix = utf8Of(dayPrefix(day))
+    prefix = utf8.encode(dayPrefix(day))
     DAY_PREFIX_BYTES.set(day, prefix)
   }
   return prefix
@@ -228,13 +227,8 @@ export class JsonLinesWriter implements RecordWriter {
     const envelope = namespace === undefined
       ? `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":{`
       : `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"namespace":${JSON.stringify(namespace)},"data":{`
-    this.head = utf8Of(envelope)
-    this.emitted = utf8Of(`},"emitted_at":`)
-  }
-
-  /** How many records `take` would return. */
-  get count(): number {
-    return this.ends.length
+    this.head = utf8.encode(envelope)
+    this.emitted = utf8.encode(`},"emitted_at":`)
   }
 
   begin(): void {

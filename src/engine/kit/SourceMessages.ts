@@ -50,11 +50,12 @@ export const streamStateOf = (state: InputState, name: string, namespace: string
   }
 }
 
+/** Record lines a source wrote wrongly, as the failure the kit reports. */
+export const malformedLinesError = (error: MalformedRecordLines) => new ConnectorError({ failureType: "system_error", message: error.message })
+
 /** A read's output with RecordLines parsed back into RECORD messages (for tests and in-process use). */
 export const protocolMessages = <E>(messages: Stream.Stream<SourceMessage, E>): Stream.Stream<M.AirbyteMessage, E | ConnectorError> =>
   messages.pipe(Batch.mapBatchEffect((batch) => {
     const out = expand(batch)
-    return out instanceof MalformedRecordLines
-      ? Effect.fail(new ConnectorError({ failureType: "system_error", message: out.message }))
-      : Effect.succeed(out)
+    return out instanceof MalformedRecordLines ? Effect.fail(malformedLinesError(out)) : Effect.succeed(out)
   }))

@@ -11,6 +11,7 @@ import * as Pull from "effect/Pull"
 import type protobuf from "protobufjs"
 import type * as M from "./AirbyteMessage.ts"
 import { decodeLine } from "./Jsonl.ts"
+import { NO_DATA } from "./RecordSkim.ts"
 import { DEFAULT_MAX_FRAME_BYTES, type FrameError, FrameTooLarge, MalformedFrame, UnknownStream } from "./ProtobufErrors.ts"
 import { layout } from "./ProtobufLayout.ts"
 import {
@@ -59,9 +60,6 @@ export interface FrameDecoderOptions {
    */
   readonly skipRecordData?: boolean | undefined
 }
-
-/** The data of records decoded with `skipRecordData`. */
-const NO_DATA: Record<string, unknown> = Object.freeze({})
 
 const MAX_PREFIX_BYTES = 5
 const describe = (u: unknown) => (u instanceof Error ? u.message : String(u))

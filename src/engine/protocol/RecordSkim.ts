@@ -22,38 +22,20 @@ const COLON = 0x3a
 const OPEN = 0x7b
 const CLOSE = 0x7d
 
-/** The data every skimmed record carries: the connector declared it does not read it. */
-const NO_DATA: M.JsonObject = Object.freeze({})
+/** The data of every record read for its envelope only (here and in Protobuf.ts): the consumer does not read it. */
+export const NO_DATA: M.JsonObject = Object.freeze({})
 
-interface Envelope {
-  stream: string | undefined
-  namespace: string | undefined
-  emittedAt: number | undefined
-  partition: string | undefined
-}
+/** The envelope members the skim reads, with the type of their values. */
+const ENVELOPE = { stream: "string", namespace: "string", partition_id: "string", emitted_at: "number" } as const
+type Envelope = { -readonly [K in keyof typeof ENVELOPE]: string | number | undefined }
 
-/** Sets one envelope member; false for a key or value the skim does not accept. */
+/** Sets one envelope member; false for a key or value the skim does not accept, or a repeated key. */
 const assign = (envelope: Envelope, key: string, value: string | number): boolean => {
-  switch (key) {
-    case "stream":
-      if (typeof value !== "string" || envelope.stream !== undefined) return false
-      envelope.stream = value
-      return true
-    case "namespace":
-      if (typeof value !== "string" || envelope.namespace !== undefined) return false
-      envelope.namespace = value
-      return true
-    case "partition_id":
-      if (typeof value !== "string" || envelope.partition !== undefined) return false
-      envelope.partition = value
-      return true
-    case "emitted_at":
-      if (typeof value !== "number" || envelope.emittedAt !== undefined) return false
-      envelope.emittedAt = value
-      return true
-    default:
-      return false
-  }
+  if (!Object.hasOwn(ENVELOPE, key)) return false
+  const member = key as keyof Envelope
+  if (typeof value !== ENVELOPE[member] || envelope[member] !== undefined) return false
+  envelope[member] = value
+  return true
 }
 
 const isNumberChar = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x2b || c === 0x65 || c === 0x45
@@ -75,7 +57,7 @@ export const skimRecord = (line: string): M.RecordMessage | undefined => {
   if (!line.startsWith(PREFIX)) return undefined
   const end = line.length
   if (end < PREFIX.length + 4 || line.charCodeAt(end - 1) !== CLOSE || line.charCodeAt(end - 2) !== CLOSE) return undefined
-  const envelope: Envelope = { stream: undefined, namespace: undefined, emittedAt: undefined, partition: undefined }
+  const envelope: Envelope = { stream: undefined, namespace: undefined, partition_id: undefined, emitted_at: undefined }
 
   // Forward: `"key":scalar,` members up to `"data":{`.
   let at = PREFIX.length
@@ -135,11 +117,18 @@ export const skimRecord = (line: string): M.RecordMessage | undefined => {
   }
   // `back - 1` is data's closing brace; it must not be the opening one.
   if (back - 1 <= dataStart) return undefined
-  if (envelope.stream === undefined || envelope.emittedAt === undefined) return undefined
+  // assign() checked each member's type.
+  const { stream, namespace, partition_id: partition, emitted_at: emittedAt } = envelope as {
+    readonly stream: string | undefined
+    readonly namespace: string | undefined
+    readonly partition_id: string | undefined
+    readonly emitted_at: number | undefined
+  }
+  if (stream === undefined || emittedAt === undefined) return undefined
 
-  const record: Record<string, unknown> & M.AirbyteRecordMessage = envelope.namespace === undefined
-    ? { stream: envelope.stream, data: NO_DATA, emitted_at: envelope.emittedAt }
-    : { namespace: envelope.namespace, stream: envelope.stream, data: NO_DATA, emitted_at: envelope.emittedAt }
-  if (envelope.partition !== undefined) record["partition_id"] = envelope.partition
+  const record: Record<string, unknown> & M.AirbyteRecordMessage = namespace === undefined
+    ? { stream, data: NO_DATA, emitted_at: emittedAt }
+    : { namespace, stream, data: NO_DATA, emitted_at: emittedAt }
+  if (partition !== undefined) record["partition_id"] = partition
   return { type: "RECORD", record }
 }
