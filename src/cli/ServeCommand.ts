@@ -70,7 +70,7 @@ const program = (options: { readonly configPath: string; readonly host: string; 
     )
     const runner = JobRunner.layer({ dataplane, claimTimeoutMs: settings.claimTimeoutMs, watchIntervalMs: settings.pollIntervalMs })
     const app = runner.pipe(Layer.provideMerge(base), Layer.provideMerge(stores))
-    const http = HttpRouter.serve(ApiServer.routes, { disableLogger: true, disableListenLog: true }).pipe(
+    const http = HttpRouter.serve(ApiServer.routes, { disableLogger: true, disableListenLog: true, middleware: ApiServer.logFailures }).pipe(
       Layer.provide(NodeHttpServer.layer(() => server, { port: options.port, host: options.host }))
     )
     const context = yield* Layer.build(http.pipe(Layer.provideMerge(app)))

@@ -10,7 +10,8 @@ const terminal = new Set(["succeeded", "failed", "cancelled"])
 
 const finished = (server: Serve.Server, id: number) =>
   Serve.until(async () => {
-    const { body } = await server.api("GET", `/jobs/${id}`)
+    const { status, body } = await server.api("GET", `/jobs/${id}`)
+    if (status !== 200) throw new Error(`GET /jobs/${id} answered ${status} ${JSON.stringify(body)}; server output:\n${server.output().slice(-4000)}`)
     return terminal.has(body.job.status) ? body : undefined
   }, 90_000, `job ${id} to end`)
 

@@ -3,8 +3,10 @@
  * /api/v1/openapi.json, as one router layer. Needs the stores, the JobRunner, ConnectionSpecs and
  * ApiSettings; the CLI serves it (NodeHttpServer) and tests call it through HttpApiTest.
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { HttpServerError, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { Api, OPENAPI_PATH } from "../Api.ts"
 import { ApiSettings } from "./ApiSettings.ts"
@@ -32,3 +34,25 @@ export const handlersLayer = Layer.mergeAll(healthHandlers, connectionsHandlers,
 )
 
 export const routes = HttpApiBuilder.layer(Api, { openapiPath: OPENAPI_PATH }).pipe(Layer.provide(handlersLayer))
+
+/**
+ * Server middleware that logs each request that ended in a failure (a defect, an undeclared error,
+ * an interruption by the server) with its method, path, status and cause, and nothing for the
+ * others: a 500 or 503 has an empty body, so the log is where an operator finds why. Requests the
+ * client aborted are not logged.
+ */
+export const logFailures = <E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    return yield* Effect.onError(app, (cause) => {
+      if (cause.reasons.some((reason) => reason._tag === "Interrupt" && reason.annotations.has(HttpServerError.ClientAbort.key))) {
+        return Effect.void
+      }
+      const [response, rest] = HttpServerError.causeResponseStripped(cause)
+      return Effect.logError(`${request.method} ${request.url} answered ${response.status}`, rest._tag === "Some" ? rest.value : Cause.empty).pipe(
+        Effect.annotateLogs({ "http.method": request.method, "http.url": request.url, "http.status": response.status })
+      )
+    })
+  })
