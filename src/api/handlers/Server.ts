@@ -3,7 +3,6 @@
  * /api/v1/openapi.json, as one router layer. Needs the stores, the JobRunner, ConnectionSpecs and
  * ApiSettings; the CLI serves it (NodeHttpServer) and tests call it through HttpApiTest.
  */
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpServerError, HttpServerRequest, type HttpServerResponse } from "effect/http"
@@ -50,9 +49,9 @@ export const logFailures = <E, R>(
       if (cause.reasons.some((reason) => reason._tag === "Interrupt" && reason.annotations.has(HttpServerError.ClientAbort.key))) {
         return Effect.void
       }
-      const [response, rest] = HttpServerError.causeResponseStripped(cause)
-      return Effect.logError(`${request.method} ${request.url} answered ${response.status}`, rest._tag === "Some" ? rest.value : Cause.empty).pipe(
-        Effect.annotateLogs({ "http.method": request.method, "http.url": request.url, "http.status": response.status })
-      )
+      return Effect.flatMap(HttpServerError.causeResponse(cause), ([response]) =>
+        Effect.logError(`${request.method} ${request.url} answered ${response.status}`, cause).pipe(
+          Effect.annotateLogs({ "http.method": request.method, "http.url": request.url, "http.status": response.status })
+        ))
     })
   })
