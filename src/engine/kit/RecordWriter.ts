@@ -186,6 +186,14 @@ const ZERO = 0x30
  * batch's bytes are a view of its slab); a batch that outgrows what is left moves to a new slab.
  */
 const SLAB_BYTES = 1024 * 1024
+
+/** A slab and how many of the batches taken from it are still in use (not released). */
+interface Slab {
+  readonly bytes: Uint8Array
+  inUse: number
+}
+
+const newSlab = (size: number): Slab => ({ bytes: Buffer.allocUnsafeSlow(size), inUse: 0 })
 /** The most bytes one scalar value other than a string can take (a number's shortest form is ≤ 25). */
 const SCALAR_BYTES = 32
 const HEX_CODES = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0))
@@ -204,11 +212,20 @@ const dayPrefixBytes = (day: number): Uint8Array => {
 /**
  * Writes complete JSONL RECORD lines of one stream into one buffer: `begin()`, the data's fields,
  * `end(emittedAt)`, as often as needed, then `take()` the lines written so far.
+ *
+ * A consumer that is done with a batch's bytes (it copied or wrote them) calls the batch's `release`:
+ * once every batch taken from a slab is released, the writer writes over it instead of allocating a
+ * new one. A source that is read as fast as it writes then keeps reusing one slab: no garbage, no
+ * fresh pages (allocating a slab per megabyte cost faker ≈ 0.6 s of GC per million records over a
+ * socket). A batch never released only keeps its slab from being reused.
  */
 export class JsonLinesWriter implements RecordWriter {
   readonly stream: string
   readonly namespace: string | undefined
-  private buf: Uint8Array = Buffer.allocUnsafe(SLAB_BYTES)
+  private slab: Slab = newSlab(SLAB_BYTES)
+  /** A released slab of the standard size, kept for the next move. */
+  private spare: Slab | undefined
+  private buf: Uint8Array = this.slab.bytes
   /** Where the current batch starts in `buf`, and where the next byte goes. */
   private start = 0
   private at = 0
@@ -254,16 +271,34 @@ export class JsonLinesWriter implements RecordWriter {
   /** The lines written since the last `take`, or undefined when there are none. */
   take(): RecordLines | undefined {
     if (this.ends.length === 0) return undefined
+    const slab = this.slab
+    slab.inUse++
+    let released = false
     const lines: RecordLines = {
       type: "RECORD_LINES",
       stream: this.stream,
       namespace: this.namespace,
       bytes: this.buf.subarray(this.start, this.at),
-      ends: this.ends
+      ends: this.ends,
+      release: () => {
+        if (released) return
+        released = true
+        this.released(slab)
+      }
     }
     this.start = this.at
     this.ends = []
     return lines
+  }
+
+  /** A batch of `slab` was released: the slab is reused once none is in use. */
+  private released(slab: Slab): void {
+    slab.inUse--
+    if (slab.inUse > 0) return
+    if (slab === this.slab) {
+      // Between batches: the next one starts at the beginning again.
+      if (this.start === this.at) this.start = this.at = 0
+    } else if (slab.bytes.length === SLAB_BYTES) this.spare = slab
   }
 
   int(key: FieldKey, value: number): void {
@@ -373,11 +408,22 @@ export class JsonLinesWriter implements RecordWriter {
   /** Makes room for `n` more bytes. */
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return
-    // The batch so far moves to the start of a new slab; the old one stays with the batches taken from it.
     const used = this.at - this.start
-    const slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (used + n)))
-    slab.set(this.buf.subarray(this.start, this.at))
-    this.buf = slab
+    const current = this.slab
+    if (current.inUse === 0 && used + n <= current.bytes.length) {
+      // Nothing taken from this slab is in use: the batch so far moves to its start.
+      current.bytes.copyWithin(0, this.start, this.at)
+    } else {
+      // The batch so far moves to the start of another slab; this one stays with the batches taken
+      // from it (and becomes the spare once they are released).
+      const size = Math.max(SLAB_BYTES, 2 * (used + n))
+      const next = size === SLAB_BYTES && this.spare !== undefined ? this.spare : newSlab(size)
+      if (next === this.spare) this.spare = undefined
+      if (current.inUse === 0 && current.bytes.length === SLAB_BYTES) this.spare = current
+      next.bytes.set(current.bytes.subarray(this.start, this.at))
+      this.slab = next
+      this.buf = next.bytes
+    }
     this.start = 0
     this.at = used
   }

@@ -13,7 +13,8 @@ import * as Batch from "../Batch.ts"
 import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
 import * as Protobuf from "../protocol/Protobuf.ts"
-import { expand, isRecordLines, MalformedRecordLines, type RecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
+import { type BytePool, expand, isRecordLines, MalformedRecordLines, type RecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
+import { BufferPool } from "./BufferPool.ts"
 import { ConnectorError } from "./Connector.ts"
 import type { SocketChannel } from "./DataChannel.ts"
 
@@ -54,6 +55,8 @@ export interface RouterOptions {
   readonly sockets: number
   readonly encode: Encode
   readonly partitionId?: (() => string) | undefined
+  /** Where encoded bytes go back once copied into a socket's buffer (the encoder's pool). */
+  readonly release?: ((bytes: Uint8Array) => void) | undefined
 }
 
 export interface Router {
@@ -230,17 +233,25 @@ export const makeRouter = (options: RouterOptions): Router => {
         const error = flush(p)
         if (error !== undefined) return error
       }
-      const sockets = out.map((chunks) => (chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+      const sockets = out.map((chunks) => {
+        if (chunks.length <= 1) return chunks[0]
+        const joined = Buffer.concat(chunks)
+        if (options.release !== undefined) for (const chunk of chunks) options.release(chunk)
+        return joined
+      })
       return { sockets, stdout }
     }
   }
 }
 
-/** The encoder of a format; protobuf records need their stream in the configured catalog. */
-export const encoderFor = (format: SocketChannel["format"], catalog: M.ConfiguredAirbyteCatalog): Encode => {
+/**
+ * The encoder of a format; protobuf records need their stream in the configured catalog. Record lines
+ * are released once encoded; JSONL bytes come from `pool` when given (release them once written).
+ */
+export const encoderFor = (format: SocketChannel["format"], catalog: M.ConfiguredAirbyteCatalog, pool?: BytePool): Encode => {
   if (format === "JSONL") {
     return (messages) => {
-      const bytes = Jsonl.encodeSourceBatch(messages)
+      const bytes = Jsonl.encodeSourceBatch(messages, pool)
       return bytes instanceof MalformedRecordLines ? systemError(bytes.message) : bytes
     }
   }
@@ -249,10 +260,17 @@ export const encoderFor = (format: SocketChannel["format"], catalog: M.Configure
     // Records a source wrote as JSON lines are parsed back: protobuf needs their values.
     const expanded = expand(messages)
     if (expanded instanceof MalformedRecordLines) return systemError(expanded.message)
+    for (const message of messages) if (isRecordLines(message)) message.release?.()
     const bytes = encoder.encode(expanded)
     return bytes instanceof Protobuf.UnknownStream ? systemError(`cannot encode a record: ${bytes.message}`) : bytes
   }
 }
+
+/**
+ * The size of the socket side's pooled buffers: a source's batch of JSON lines with their partition
+ * ids fits (faker's 100 records ≈ 67 KB); a larger one gets a buffer of its own.
+ */
+const POOLED_BYTES = 256 * 1024
 
 const probeOf = (format: SocketChannel["format"]): Uint8Array =>
   format === "JSONL" ? new Uint8Array([0x0a]) : Protobuf.encodeProbeFrame()
@@ -386,23 +404,37 @@ export const awaitDrain = (o: Outlet) =>
     return Effect.sync(cleanup)
   })
 
-const writeNow = (o: Outlet, bytes: Uint8Array) =>
+/**
+ * `release` gets the bytes back once the kernel has them: at once when the socket wrote them without
+ * waiting (nothing is left in its buffer), else when the write completes (or fails). Its callback
+ * comes a tick later, which a busy stream does not wait for.
+ */
+const writeNow = (o: Outlet, bytes: Uint8Array, release: (bytes: Uint8Array) => void) =>
   Effect.suspend(() => {
     if (o.failure !== undefined) return Effect.fail(o.failure)
     if (o.socket.destroyed) return Effect.fail(closedError(o))
-    o.socket.write(bytes)
+    let released = false
+    const giveBack = () => {
+      if (released) return
+      released = true
+      release(bytes)
+    }
+    o.socket.write(bytes, giveBack)
+    if (o.socket.writableLength === 0) giveBack()
     o.lastWriteMs = Date.now()
     return Effect.void
   })
 
 /** Writes at once when the socket has room, after its `drain` otherwise: one batch at most is buffered. */
-const write = (o: Outlet, bytes: Uint8Array) =>
-  Effect.suspend(() => (o.socket.writableNeedDrain ? Effect.andThen(awaitDrain(o), writeNow(o, bytes)) : writeNow(o, bytes)))
+const write = (o: Outlet, bytes: Uint8Array, release: (bytes: Uint8Array) => void) =>
+  Effect.suspend(() =>
+    o.socket.writableNeedDrain ? Effect.andThen(awaitDrain(o), writeNow(o, bytes, release)) : writeNow(o, bytes, release)
+  )
 
-const writeBatch = (outlets: ReadonlyArray<Outlet>, chunks: ReadonlyArray<Uint8Array | undefined>) =>
+const writeBatch = (outlets: ReadonlyArray<Outlet>, chunks: ReadonlyArray<Uint8Array | undefined>, release: (bytes: Uint8Array) => void) =>
   Effect.forEach(outlets, (o, i) => {
     const bytes = chunks[i]
-    return bytes === undefined ? Effect.void : write(o, bytes)
+    return bytes === undefined ? Effect.void : write(o, bytes, release)
   }, { discard: true })
 
 /** Half-closes every socket once its buffered bytes are flushed. */
@@ -442,13 +474,15 @@ export const serve = (channel: SocketChannel, catalog: M.ConfiguredAirbyteCatalo
 <E>(messages: Stream.Stream<SourceMessage, E>): Stream.Stream<M.AirbyteMessage, E | ConnectorError> =>
   Stream.unwrap(Effect.gen(function*() {
     const outlets = yield* openOutlets(channel)
-    const router = makeRouter({ sockets: outlets.length, encode: encoderFor(channel.format, catalog) })
+    // A socket holds at most one batch beyond its kernel buffer: a few pooled buffers cover them all.
+    const pool = new BufferPool(POOLED_BYTES, 2 * outlets.length + 2)
+    const router = makeRouter({ sockets: outlets.length, encode: encoderFor(channel.format, catalog, pool), release: pool.release })
     yield* Effect.forkScoped(probeLoop(outlets, channel.probeIntervalMs, probeOf(channel.format)))
     return messages.pipe(
       Batch.mapBatchEffect((batch) => {
         const routed = router.route(batch)
         if (routed instanceof ConnectorError) return Effect.fail(routed)
-        return Effect.as(writeBatch(outlets, routed.sockets), routed.stdout)
+        return Effect.as(writeBatch(outlets, routed.sockets, pool.release), routed.stdout)
       }),
       Stream.concat(Stream.fromEffectDrain(endAll(outlets)))
     )

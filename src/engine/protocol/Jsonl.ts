@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Pull from "effect/Pull"
 import * as M from "./AirbyteMessage.ts"
-import { isRecordLines, jsonlBytes, MalformedRecordLines, type SourceMessage } from "./RecordLines.ts"
+import { type BytePool, isRecordLines, jsonlBytes, MalformedRecordLines, type RecordLines, type SourceMessage } from "./RecordLines.ts"
 import { skimRecord } from "./RecordSkim.ts"
 
 /** Default cap on one line: a record larger than this fails the read instead of exhausting memory. */
@@ -317,9 +317,13 @@ export const encodeBatch = (messages: ReadonlyArray<unknown>): Uint8Array => {
 /**
  * A source's batch as one buffer of JSON lines: messages are stringified, RecordLines copied as they
  * are (with their `partition_id` when set). Fails only on RecordLines that are not RECORD lines.
+ * RecordLines whose bytes were copied are released; the result may be a buffer of `pool` (give it
+ * back once written) or one RecordLines' own bytes (release that once written).
  */
-export const encodeSourceBatch = (messages: ReadonlyArray<SourceMessage>): Uint8Array | MalformedRecordLines => {
+export const encodeSourceBatch = (messages: ReadonlyArray<SourceMessage>, pool?: BytePool): Uint8Array | MalformedRecordLines => {
   const parts: Array<Uint8Array> = []
+  // Record lines whose own bytes are a part: released once copied into the result, not before.
+  const uncopied: Array<RecordLines> = []
   let text = ""
   for (const message of messages) {
     if (!isRecordLines(message)) {
@@ -330,12 +334,21 @@ export const encodeSourceBatch = (messages: ReadonlyArray<SourceMessage>): Uint8
       parts.push(encoder.encode(text))
       text = ""
     }
-    const bytes = jsonlBytes(message)
-    if (bytes instanceof MalformedRecordLines) return bytes
+    const bytes = jsonlBytes(message, pool)
+    if (bytes instanceof MalformedRecordLines) {
+      for (const part of parts) pool?.release(part)
+      return bytes
+    }
+    if (bytes === message.bytes) uncopied.push(message)
+    else message.release?.()
     parts.push(bytes)
   }
   if (text.length > 0) parts.push(encoder.encode(text))
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  if (parts.length === 1) return parts[0]!
+  const out = Buffer.concat(parts)
+  for (const lines of uncopied) lines.release?.()
+  for (const part of parts) pool?.release(part)
+  return out
 }
 
 /** Airbyte messages → byte chunks, one buffer per batch. */

@@ -6,6 +6,17 @@
  */
 import type * as M from "./AirbyteMessage.ts"
 
+/**
+ * Where a consumer gets buffers it writes into and gives them back once they were written (a pool, so
+ * a fast stream allocates no new memory per batch).
+ */
+export interface BytePool {
+  /** `n` writable bytes. */
+  readonly alloc: (n: number) => Uint8Array
+  /** Takes back bytes `alloc` returned (anything else is ignored); they must not be used afterwards. */
+  readonly release: (bytes: Uint8Array) => void
+}
+
 /** Records of one stream as complete JSONL RECORD lines. */
 export interface RecordLines {
   readonly type: "RECORD_LINES"
@@ -17,6 +28,11 @@ export interface RecordLines {
   readonly ends: ReadonlyArray<number>
   /** Set by the socket router: every line then carries this `partition_id`. */
   readonly partitionId?: string | undefined
+  /**
+   * Set by a writer that reuses its buffer: a consumer calls it once it no longer needs `bytes` (it
+   * copied or wrote them), and must not read them afterwards. Not calling it only costs garbage.
+   */
+  readonly release?: (() => void) | undefined
 }
 
 /** What a source built with the kit emits: protocol messages, or records it wrote as JSONL itself. */
@@ -41,19 +57,21 @@ const decoder = new TextDecoder()
 const startOf = (lines: RecordLines, i: number) => (i === 0 ? 0 : lines.ends[i - 1]!)
 
 /**
- * The lines with `,"partition_id":"<id>"` added to each record (before its closing `}}`), or the bytes
- * as they are when no partition was set.
+ * The lines with `,"partition_id":"<id>"` added to each record (before its closing `}}`), in new bytes
+ * (from `pool` when given), or the bytes as they are when no partition was set.
  */
-export const jsonlBytes = (lines: RecordLines): Uint8Array | MalformedRecordLines => {
+export const jsonlBytes = (lines: RecordLines, pool?: BytePool): Uint8Array | MalformedRecordLines => {
   if (lines.partitionId === undefined) return lines.bytes
   const tail = Buffer.from(`,"partition_id":${JSON.stringify(lines.partitionId)}}}\n`)
   const b = Buffer.from(lines.bytes.buffer, lines.bytes.byteOffset, lines.bytes.byteLength)
-  const out = Buffer.allocUnsafe(b.length + lines.ends.length * (tail.length - TAIL.length))
+  const size = b.length + lines.ends.length * (tail.length - TAIL.length)
+  const out = pool === undefined ? Buffer.allocUnsafe(size) : pool.alloc(size)
   let at = 0
   let start = 0
   for (let i = 0; i < lines.ends.length; i++) {
     const end = lines.ends[i]!
     if (end - start < 4 || b[end - 3] !== TAIL[0] || b[end - 2] !== TAIL[1] || b[end - 1] !== TAIL[2]) {
+      pool?.release(out)
       return new MalformedRecordLines(lines.stream, i, "it does not end with }}\\n")
     }
     // Buffer#copy takes offsets: no view per record.

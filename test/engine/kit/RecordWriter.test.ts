@@ -1,9 +1,11 @@
 /**
  * The kit's RecordWriter: the JSONL bytes are exactly JSON.stringify of the object the same calls
  * build (escapes, non-ASCII, every kind of number, timestamps in and out of the fast range, nesting,
- * parts), and RecordLines get their partition ids and parse back.
+ * parts); slabs are reused only after every batch taken from them was released; RecordLines get their
+ * partition ids, parse back and are released once copied.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { BufferPool } from "../../../src/engine/kit/BufferPool.ts"
 import { fieldKey, isoTimestamp, JsonLinesWriter, ObjectRecordWriter, type RecordWriter } from "../../../src/engine/kit/RecordWriter.ts"
 import * as Jsonl from "../../../src/engine/protocol/Jsonl.ts"
 import { jsonlBytes, MalformedRecordLines, recordsOf, type RecordLines } from "../../../src/engine/protocol/RecordLines.ts"
@@ -136,6 +138,67 @@ describe("RecordWriter", () => {
     assert.strictEqual(text(w.take()!.bytes), `{"type":"RECORD","record":{"stream":"big","data":{"i":3},"emitted_at":3}}\n`)
   })
 
+  it("writes over a slab only once every batch taken from it was released", () => {
+    const w = new JsonLinesWriter("s")
+    const batch = (from: number, n: number) => {
+      for (let i = from; i < from + n; i++) {
+        w.begin()
+        w.int(k("i"), i)
+        w.string(k("pad"), "p".repeat(1000))
+        w.end(i)
+      }
+      return w.take()!
+    }
+    const ids = (lines: RecordLines) => text(lines.bytes).split("\n").slice(0, -1).map((l) => JSON.parse(l).record.data.i)
+    // Released between batches: every batch starts at the beginning of the same memory.
+    const first = batch(0, 10)
+    first.release!()
+    first.release!() // a second release changes nothing
+    const second = batch(10, 10)
+    assert.strictEqual(second.bytes.buffer, first.bytes.buffer)
+    assert.strictEqual(second.bytes.byteOffset, 0)
+    // Held: ~3 MB are written after it, over several slabs, and it still reads as written.
+    const held = batch(20, 10)
+    const heldText = text(held.bytes)
+    second.release!()
+    const later: Array<RecordLines> = []
+    for (let b = 0; b < 300; b++) {
+      const lines = batch(30 + b * 10, 10)
+      if (b % 3 === 0) later.push(lines)
+      else lines.release!()
+    }
+    assert.strictEqual(text(held.bytes), heldText)
+    later.forEach((lines, j) => assert.deepStrictEqual(ids(lines), Array.from({ length: 10 }, (_, i) => 30 + j * 30 + i)))
+    // Once everything is released the writer settles on one slab again.
+    held.release!()
+    for (const lines of later) lines.release!()
+    const settled = batch(5000, 1)
+    settled.release!()
+    const next = batch(5001, 1)
+    assert.strictEqual(next.bytes.buffer, settled.bytes.buffer)
+    assert.deepStrictEqual(ids(next), [5001])
+  })
+
+  it("keeps the record in progress when a slab is reused under it", () => {
+    const w = new JsonLinesWriter("s")
+    const big = "b".repeat(200_000)
+    const write = (i: number) => {
+      w.begin()
+      w.int(k("i"), i)
+      w.string(k("pad"), big)
+      w.end(i)
+    }
+    // Four records fill most of the first slab, are taken and released; the fifth outgrows what is left
+    // and moves, half written, to the start of the same slab.
+    for (let i = 0; i < 4; i++) write(i)
+    w.take()!.release!()
+    for (let i = 4; i < 10; i++) write(i)
+    const lines = w.take()!
+    const records = text(lines.bytes).split("\n").slice(0, -1).map((l) => JSON.parse(l).record.data)
+    assert.deepStrictEqual(records.map((d) => d.i), [4, 5, 6, 7, 8, 9])
+    assert.isTrue(records.every((d) => d.pad === big))
+  })
+
   it("writes faker's records byte for byte as JSON.stringify of its objects", () => {
     for (const stream of FakerData.STREAMS) {
       const w = new JsonLinesWriter(stream.name)
@@ -185,6 +248,29 @@ describe("RecordLines", () => {
       type: "RECORD",
       record: { stream: "users", namespace: "ns", data: { id: i, name: `n${i} "é"` }, emitted_at: 100 + i, partition_id: "p1" }
     })))
+  })
+
+  it("are released once their bytes are copied, and not while they are the result itself", () => {
+    const pool = new BufferPool(64 * 1024, 4)
+    const plain = linesOf()
+    let released = 0
+    const counted = (lines: RecordLines): RecordLines => ({ ...lines, release: () => released++ })
+    // Alone and without a partition the lines are the result: the caller releases them once written.
+    assert.strictEqual(Jsonl.encodeSourceBatch([counted(plain)], pool), plain.bytes)
+    assert.strictEqual(released, 0)
+    // Tagged: copied into a pooled buffer, released at once.
+    const tagged = Jsonl.encodeSourceBatch([counted({ ...plain, partitionId: "p" })], pool) as Uint8Array
+    assert.strictEqual(released, 1)
+    assert.strictEqual(pool.outstanding, 1)
+    assert.include(text(tagged), `"partition_id":"p"`)
+    pool.release(tagged)
+    assert.strictEqual(pool.outstanding, 0)
+    // With other messages: joined into new bytes; the lines and the pooled part are given back.
+    const state = { type: "STATE", state: { type: "LEGACY", data: { c: 1 } } } as const
+    const joined = Jsonl.encodeSourceBatch([counted(plain), counted({ ...plain, partitionId: "q" }), state], pool) as Uint8Array
+    assert.strictEqual(released, 3)
+    assert.strictEqual(pool.outstanding, 0)
+    assert.strictEqual(text(joined).split("\n").length, 8)
   })
 
   it("rejects lines that are not RECORDs of their stream", () => {

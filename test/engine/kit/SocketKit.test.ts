@@ -91,6 +91,8 @@ const traceError = (stdout: string) => {
 let dir = ""
 const file = (name: string) => join(dir, name)
 const FAKER = { count: 1500, seed: 11, records_per_state: 200 }
+/** Enough records (≈ 40 MB) that the source outruns the jsonl destination and waits on full sockets. */
+const LARGE = { count: 25_000, seed: 5, records_per_state: 4000 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sluice-sock-"))
@@ -98,6 +100,7 @@ beforeAll(async () => {
   const configured = { streams: fakerCatalog.streams.map((stream) => ({ stream, sync_mode: "incremental", destination_sync_mode: "append" })) }
   await writeFile(file("catalog.json"), JSON.stringify(configured))
   await writeFile(file("faker.json"), JSON.stringify(FAKER))
+  await writeFile(file("faker-large.json"), JSON.stringify(LARGE))
   await writeFile(file("empty.json"), "{}")
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
@@ -109,7 +112,7 @@ const jsonlConfig = async () => {
   return { out, config: `${out}.json` }
 }
 
-const readArgs = () => ["faker", "read", "--config", file("faker.json"), "--catalog", file("catalog.json")]
+const readArgs = (config = "faker.json") => ["faker", "read", "--config", file(config), "--catalog", file("catalog.json")]
 const writeArgs = (id: string, config: string) => [id, "write", "--config", config, "--catalog", file("catalog.json")]
 
 let channels = 0
@@ -122,8 +125,8 @@ const socketEnv = (format: string, sockets: number, timeoutMs = 20_000) => ({
 })
 
 /** The classic pipe: the source's stdout is the destination's stdin. */
-const stdioRun = async (destination: string, config: string, env: NodeJS.ProcessEnv = baseEnv()) => {
-  const source = start(readArgs(), env)
+const stdioRun = async (destination: string, config: string, env: NodeJS.ProcessEnv = baseEnv(), sourceConfig?: string) => {
+  const source = start(readArgs(sourceConfig), env)
   const target = start(writeArgs(destination, config), env)
   source.child.stdout!.pipe(target.child.stdin!)
   const [src, dst] = await Promise.all([source.done, target.done])
@@ -131,10 +134,16 @@ const stdioRun = async (destination: string, config: string, env: NodeJS.Process
 }
 
 /** Socket mode: the data goes through the sockets; the destination's stdin is closed at once, or never written. */
-const socketRun = async (destination: string, config: string, env: NodeJS.ProcessEnv, stdin: "closed" | "silent" = "closed") => {
+const socketRun = async (
+  destination: string,
+  config: string,
+  env: NodeJS.ProcessEnv,
+  stdin: "closed" | "silent" = "closed",
+  sourceConfig?: string
+) => {
   const target = start(writeArgs(destination, config), env)
   if (stdin === "closed") target.child.stdin!.end()
-  const source = start(readArgs(), env)
+  const source = start(readArgs(sourceConfig), env)
   source.child.stdin!.end()
   const [src, dst] = await Promise.all([source.done, target.done])
   target.child.stdin!.destroy()
@@ -202,6 +211,19 @@ describe("socket mode, end to end", () => {
         }))
     }
   }
+
+  it.live("with the source ahead of the destination, its reused buffers still deliver exactly what stdio does", () =>
+    Effect.promise(async () => {
+      const stdio = await jsonlConfig()
+      const viaStdio = await stdioRun("jsonl", stdio.config, baseEnv(), "faker-large.json")
+      assert.strictEqual(viaStdio.dst.code, 0, viaStdio.dst.stderr)
+      const socket = await jsonlConfig()
+      const { src, dst } = await socketRun("jsonl", socket.config, socketEnv("JSONL", 2), "closed", "faker-large.json")
+      assert.strictEqual(src.code, 0, src.stderr)
+      assert.strictEqual(dst.code, 0, dst.stderr)
+      assert.deepStrictEqual(await dataOf(socket.out), await dataOf(stdio.out))
+      checkStates(src, dst, 3 * LARGE.count)
+    }), 60_000)
 
   it.live("faker → dev-null over 2 PROTOBUF sockets, with a stdin that stays open and silent", () =>
     Effect.promise(async () => {
