@@ -16,7 +16,7 @@ import { readFile } from "node:fs/promises"
 import { parseArgs } from "node:util"
 import * as M from "../protocol/AirbyteMessage.ts"
 import * as Jsonl from "../protocol/Jsonl.ts"
-import { MalformedRecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
+import { isRecordLines, MalformedRecordLines, type RecordLines, type SourceMessage } from "../protocol/RecordLines.ts"
 import * as SchemaErrors from "../SchemaErrors.ts"
 import { type AnyConnector, ConnectorError, type ConnectorContext, type InputState } from "./Connector.ts"
 import * as DataChannel from "./DataChannel.ts"
@@ -194,6 +194,10 @@ const messagesFor = (
   }
 }
 
+/** The bytes a writable still holds (written to it, not yet to the OS); undefined when it cannot say. */
+const bufferedBytes = (stream: NodeJS.WritableStream): number | undefined =>
+  "writableLength" in stream && typeof stream.writableLength === "number" ? stream.writableLength : undefined
+
 /**
  * Runs one connector command to completion and returns the process exit code: 0 on success,
  * 1 after a TRACE ERROR, 2 for a usage error.
@@ -210,10 +214,18 @@ export const runConnector = (connector: AnyConnector, argv: ReadonlyArray<string
       onError: (cause) => new ConnectorError({ failureType: "system_error", message: `writing stdout failed: ${String(cause)}` }),
       endOnDone: false
     })
+    // Record lines written to stdout as they are: released once stdout holds nothing (the kernel has
+    // their bytes), checked when the next batch is encoded; lines copied by the encoder are released
+    // there and then.
+    let sent: ReadonlyArray<RecordLines> = []
     const write = (messages: Stream.Stream<SourceMessage, ConnectorError>) =>
       Stream.run(Stream.mapArrayEffect(messages, (batch) => {
+        if (sent.length > 0 && bufferedBytes(io.stdout) === 0) for (const lines of sent) lines.release?.()
+        sent = []
         const bytes = Jsonl.encodeSourceBatch(batch)
-        return bytes instanceof MalformedRecordLines ? Effect.fail(malformedLinesError(bytes)) : Effect.succeed([bytes] as const)
+        if (bytes instanceof MalformedRecordLines) return Effect.fail(malformedLinesError(bytes))
+        sent = batch.filter((m): m is RecordLines => isRecordLines(m) && m.bytes === bytes)
+        return Effect.succeed([bytes] as const)
       }), sink)
     const result = yield* Effect.exit(write(messagesFor(connector, command as ConnectorCommandName, parsed.values, io)))
     if (Exit.isSuccess(result)) return 0

@@ -17,6 +17,7 @@ import { protocolMessages } from "../../../src/engine/kit/SourceMessages.ts"
 import type * as M from "../../../src/engine/protocol/AirbyteMessage.ts"
 import * as SchemaErrors from "../../../src/engine/SchemaErrors.ts"
 import { faker, type FakerConfig } from "../../../src/plugins/faker/Faker.ts"
+import * as FakerData from "../../../src/plugins/faker/FakerData.ts"
 import * as Official from "../../support/OfficialSchema.ts"
 
 const sluice = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url))
@@ -304,13 +305,21 @@ interface Run {
   readonly stderr: string
 }
 
-const run = (args: ReadonlyArray<string>) =>
+/** Runs the faker CLI; `slow` pauses its stdout now and then, so its writes wait on a full pipe. */
+const run = (args: ReadonlyArray<string>, slow = false) =>
   Effect.promise(() =>
     new Promise<Run>((resolve, reject) => {
       const child = spawn(process.execPath, [sluice, "connector", "faker", ...args], { stdio: ["ignore", "pipe", "pipe"] })
       let stdout = ""
       let stderr = ""
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+      let chunks = 0
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk
+        if (slow && ++chunks % 50 === 0) {
+          child.stdout.pause()
+          setTimeout(() => child.stdout.resume(), 5)
+        }
+      })
       child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
       child.on("error", reject)
       child.on("close", (code) => resolve({ code, stdout, stderr }))
@@ -385,6 +394,18 @@ describe("faker as a process", () => {
         assert.lengthOf(records(failedMessages), 10)
         const last = failedMessages[failedMessages.length - 1]
         assert.strictEqual(last?.type === "TRACE" ? last.trace.error?.failure_type : undefined, "transient_error")
+
+        // Many batches through a pipe read slowly: the writer reuses its buffers, and every record is
+        // still the one faker generates for its index.
+        const count = 15_000
+        const big = yield* run(["read", "--config", yield* file("big.json", { count, seed: 9 }), "--catalog", catalogPath], true)
+        assert.strictEqual(big.code, 0, big.stderr)
+        const bigMessages = parseLines(big.stdout)
+        for (const stream of FakerData.STREAMS) {
+          const data = records(bigMessages, stream.name).map((r) => r.data)
+          assert.lengthOf(data, count)
+          data.forEach((d, i) => assert.deepStrictEqual(d, FakerData.generate(stream, 9, i, count), `${stream.name} #${i}`))
+        }
       })
-    ))
+    ), 60_000)
 })
