@@ -13,7 +13,7 @@ export { ConnectorError } from "./engine/kit/Connector.ts"
 export type { ConnectorContext, DestinationConnector, InputState, SourceConnector } from "./engine/kit/Connector.ts"
 export { runConnector } from "./engine/kit/ConnectorMain.ts"
 export { makeSpec } from "./engine/kit/Spec.ts"
-export { fullIpc, IpcOptions } from "./engine/IpcOptions.ts"
+export { fullIpc, IpcOptions, jsonLinesIpc } from "./engine/IpcOptions.ts"
 
 // Config as code: what a `sluice.config.ts` imports. Specs are plain data; nothing runs on import.
 export { defineConfig } from "./config/Config.ts"

@@ -26,11 +26,19 @@ export type IpcOptions = typeof IpcOptions.Type
 /** The data-channel version Sluice's own connectors speak. */
 export const DATA_CHANNEL_VERSION = "0.0.2"
 
-/** What the built-in connectors declare: both transports, every serialization. */
+/**
+ * What the built-in connectors declare: both transports, every serialization. Between two Sluice
+ * connectors the source's order is its preference (replication/Architecture.ts).
+ */
 export const fullIpc: IpcOptions = {
   dataChannel: {
     version: DATA_CHANNEL_VERSION,
     supportedSerialization: ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"],
     supportedTransport: ["SOCKET", "STDIO"]
   }
+}
+
+/** The same for a source that writes its records as JSON lines itself (the kit's RecordWriter): JSONL first. */
+export const jsonLinesIpc: IpcOptions = {
+  dataChannel: { ...fullIpc.dataChannel, supportedSerialization: ["JSONL", "SLUICE_PROTOBUF", "PROTOBUF"] }
 }

@@ -44,12 +44,22 @@ const socketBlocker = (input: ArchitectureInput): string | undefined => {
   return undefined
 }
 
+/**
+ * Airbyte prefers PROTOBUF to JSONL. Between two of Sluice's connectors (both declare SLUICE_PROTOBUF)
+ * the source's own order decides, its first serialization the destination speaks: the source knows
+ * what it writes cheapest (faker writes JSON lines itself and lists JSONL first; a source of row
+ * objects lists SLUICE_PROTOBUF first, which beats JSON.stringify; bench/README.md).
+ */
 const commonSerialization = (input: ArchitectureInput): Serialization | undefined => {
   const s = input.source?.dataChannel.supportedSerialization ?? []
   const d = input.destination?.dataChannel.supportedSerialization ?? []
-  // Airbyte prefers PROTOBUF to JSONL; Sluice's per-stream PROTOBUF beats the generic one (bench/README.md).
-  return (["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"] as const).find((format) => s.includes(format) && d.includes(format))
+  const order = s.includes("SLUICE_PROTOBUF") && d.includes("SLUICE_PROTOBUF") ? s : (["PROTOBUF", "JSONL"] as const)
+  return order.find((format) => s.includes(format) && d.includes(format))
 }
+
+const bothSluice = (input: ArchitectureInput) =>
+  input.source?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true &&
+  input.destination?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true
 
 export const decide = (input: ArchitectureInput): Architecture | ArchitectureRejected => {
   if (input.preference === "stdio") return stdio("transport: stdio was configured")
@@ -64,7 +74,9 @@ export const decide = (input: ArchitectureInput): Architecture | ArchitectureRej
     transport: "socket",
     serialization,
     reason: `${input.preference === "socket" ? "transport: socket was configured" : "both connectors support sockets"}; ` +
-      `${serialization} is the best common serialization`
+      (bothSluice(input)
+        ? `${serialization} is the source's first choice among the serializations both speak`
+        : `${serialization} is the best common serialization`)
   }
 }
 

@@ -10,7 +10,7 @@ import * as Stream from "effect/Stream"
 import { ConnectorError, type ConnectorContext, type InputState, type SourceConnector } from "../../engine/kit/Connector.ts"
 import { makeSpec } from "../../engine/kit/Spec.ts"
 import { streamEstimateTrace, streamStateOf, streamStatusTrace } from "../../engine/kit/SourceMessages.ts"
-import { fullIpc } from "../../engine/IpcOptions.ts"
+import { jsonLinesIpc } from "../../engine/IpcOptions.ts"
 import type * as M from "../../engine/protocol/AirbyteMessage.ts"
 import type { SourceMessage } from "../../engine/protocol/RecordLines.ts"
 import { isoTimestamp, JsonLinesWriter, ObjectRecordWriter } from "../../engine/kit/RecordWriter.ts"
@@ -273,7 +273,7 @@ export const faker: SourceConnector<FakerConfig> = {
   description: "Deterministic fake users, products and purchases (incremental on updated_at), with fault-injection knobs.",
   config: FakerConfig,
   spec: makeSpec({ config: FakerConfig, title: "faker source", supportsIncremental: true }),
-  ipc: fullIpc,
+  ipc: jsonLinesIpc,
   check: () => Effect.succeed({ status: "SUCCEEDED" }),
   discover: () => Effect.succeed(catalog),
   read

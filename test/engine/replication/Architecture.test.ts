@@ -11,7 +11,10 @@ const base: ArchitectureInput = { preference: "auto", source: full, destination:
 
 const table: ReadonlyArray<readonly [string, Partial<ArchitectureInput>, string, string | undefined, string]> = [
   ["both support everything", {}, "socket", "PROTOBUF", "both connectors support sockets"],
-  ["both Sluice kits", { source: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]), destination: ipc("0.0.2", ["JSONL", "PROTOBUF", "SLUICE_PROTOBUF"], ["SOCKET"]) }, "socket", "SLUICE_PROTOBUF", "SLUICE_PROTOBUF is the best common"],
+  ["both Sluice kits", { source: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]), destination: ipc("0.0.2", ["JSONL", "PROTOBUF", "SLUICE_PROTOBUF"], ["SOCKET"]) }, "socket", "SLUICE_PROTOBUF", "SLUICE_PROTOBUF is the source's first choice among the serializations both speak"],
+  ["both Sluice kits, the source writes JSON lines", { source: ipc("0.0.2", ["JSONL", "SLUICE_PROTOBUF", "PROTOBUF"], ["SOCKET"]), destination: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]) }, "socket", "JSONL", "JSONL is the source's first choice among the serializations both speak"],
+  ["both Sluice kits, the source's first choice unknown to the destination", { source: ipc("0.0.2", ["JSONL", "SLUICE_PROTOBUF", "PROTOBUF"], ["SOCKET"]), destination: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF"], ["SOCKET"]) }, "socket", "SLUICE_PROTOBUF", "SLUICE_PROTOBUF is the source's first choice"],
+  ["an Airbyte source listing JSONL first still gets PROTOBUF", { source: ipc("0.0.2", ["JSONL", "PROTOBUF"], ["SOCKET"]), destination: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]) }, "socket", "PROTOBUF", "PROTOBUF is the best common serialization"],
   ["a Sluice kit and an Airbyte connector", { source: ipc("0.0.2", ["SLUICE_PROTOBUF", "PROTOBUF", "JSONL"], ["SOCKET"]) }, "socket", "PROTOBUF", "PROTOBUF is the best common"],
   ["only JSONL in common", { destination: ipc("0.0.2", ["JSONL"], ["SOCKET"]) }, "socket", "JSONL", "JSONL is the best common"],
   ["forced stdio", { preference: "stdio" }, "stdio", "JSONL", "transport: stdio was configured"],
