@@ -407,20 +407,14 @@ export const awaitDrain = (o: Outlet) =>
 /**
  * `release` gets the bytes back once the kernel has them: at once when the socket wrote them without
  * waiting (nothing is left in its buffer), else when the write completes (or fails). Its callback
- * comes a tick later, which a busy stream does not wait for.
+ * comes a tick later, which a busy stream does not wait for; the pool ignores that second release.
  */
 const writeNow = (o: Outlet, bytes: Uint8Array, release: (bytes: Uint8Array) => void) =>
   Effect.suspend(() => {
     if (o.failure !== undefined) return Effect.fail(o.failure)
     if (o.socket.destroyed) return Effect.fail(closedError(o))
-    let released = false
-    const giveBack = () => {
-      if (released) return
-      released = true
-      release(bytes)
-    }
-    o.socket.write(bytes, giveBack)
-    if (o.socket.writableLength === 0) giveBack()
+    o.socket.write(bytes, () => release(bytes))
+    if (o.socket.writableLength === 0) release(bytes)
     o.lastWriteMs = Date.now()
     return Effect.void
   })

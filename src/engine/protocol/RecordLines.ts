@@ -13,7 +13,10 @@ import type * as M from "./AirbyteMessage.ts"
 export interface BytePool {
   /** `n` writable bytes. */
   readonly alloc: (n: number) => Uint8Array
-  /** Takes back bytes `alloc` returned (anything else is ignored); they must not be used afterwards. */
+  /**
+   * Takes back bytes `alloc` returned; they must not be used afterwards. Anything else is ignored, and
+   * so is bytes released already (a socket write may hand the same bytes back twice).
+   */
   readonly release: (bytes: Uint8Array) => void
 }
 

@@ -44,6 +44,11 @@ const socketBlocker = (input: ArchitectureInput): string | undefined => {
   return undefined
 }
 
+/** Both connectors are Sluice's: both declare its own SLUICE_PROTOBUF. */
+const bothSluice = (input: ArchitectureInput) =>
+  input.source?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true &&
+  input.destination?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true
+
 /**
  * Airbyte prefers PROTOBUF to JSONL. Between two of Sluice's connectors (both declare SLUICE_PROTOBUF)
  * the source's own order decides, its first serialization the destination speaks: the source knows
@@ -53,13 +58,9 @@ const socketBlocker = (input: ArchitectureInput): string | undefined => {
 const commonSerialization = (input: ArchitectureInput): Serialization | undefined => {
   const s = input.source?.dataChannel.supportedSerialization ?? []
   const d = input.destination?.dataChannel.supportedSerialization ?? []
-  const order = s.includes("SLUICE_PROTOBUF") && d.includes("SLUICE_PROTOBUF") ? s : (["PROTOBUF", "JSONL"] as const)
+  const order = bothSluice(input) ? s : (["PROTOBUF", "JSONL"] as const)
   return order.find((format) => s.includes(format) && d.includes(format))
 }
-
-const bothSluice = (input: ArchitectureInput) =>
-  input.source?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true &&
-  input.destination?.dataChannel.supportedSerialization.includes("SLUICE_PROTOBUF") === true
 
 export const decide = (input: ArchitectureInput): Architecture | ArchitectureRejected => {
   if (input.preference === "stdio") return stdio("transport: stdio was configured")
