@@ -1,6 +1,6 @@
 /**
  * One benchmark scenario in its own process, so its peak RSS and CPU time are its own: faker →
- * dev-null through the replication engine, with the transport and middleware given on the command
+ * dev-null (or `--destination jsonl`) through the replication engine, with the transport and middleware given on the command
  * line. Connector processes run under /usr/bin/time (when present) to measure their CPU and RSS.
  * Prints one JSON object on stdout.
  */
@@ -30,6 +30,8 @@ const { values } = parseArgs({
      * replay pre-built lines and count them at almost no cost, so what is measured is Sluice's relay.
      */
     endpoints: { type: "string", default: "faker" },
+    /** The destination after faker: `dev-null` (counts, reads envelopes only) or `jsonl` (files in a temp dir). */
+    destination: { type: "string", default: "dev-null" },
     /** Write a V8 CPU profile of each connector process to this directory (`node --cpu-prof`). */
     profile: { type: "string" }
   }
@@ -72,6 +74,9 @@ const readTime = async (role: string) => {
 const program = Effect.gen(function*() {
   const replay = values.endpoints === "replay"
   if (replay && values.transport !== "stdio") throw new Error("--endpoints replay measures the stdio relay: use --transport stdio")
+  if (values.destination !== "dev-null" && values.destination !== "jsonl") {
+    throw new Error(`--destination ${values.destination}: expected dev-null or jsonl`)
+  }
   const ipc = ipcFor(values.serialization)
   const source = replay ? connector("protocol-source", "source", undefined) : connector("faker", "source", ipc)
   const catalogOf = yield* Runtime.discover({ role: "source", connector: { command: builtinConnectorCommand("faker") } }, { count: 1 })
@@ -87,7 +92,11 @@ const program = Effect.gen(function*() {
   const started = Date.now()
   const result = yield* replicate({
     source: { connector: source, config: replay ? { records } : { count: records, seed: 1, records_per_state: 10_000 } },
-    destination: { connector: replay ? connector("protocol-sink", "destination", undefined) : connector("dev-null", "destination", ipc), config: {} },
+    destination: replay
+      ? { connector: connector("protocol-sink", "destination", undefined), config: {} }
+      : values.destination === "jsonl"
+      ? { connector: connector("jsonl", "destination", ipc), config: { path: join(dir, "out") } }
+      : { connector: connector("dev-null", "destination", ipc), config: {} },
     catalog,
     middlewares: built.middlewares,
     transport: values.transport === "socket" ? "socket" : "stdio"
